@@ -1,0 +1,144 @@
+// Package wire is the datagram format between the in-process wrapper and
+// the lambda-rasp extension: one JSON object per datagram on a unix
+// datagram socket (default /tmp/lambda-rasp/events.sock).
+//
+// The format is versioned by the field "v"; a receiver rejects versions it
+// does not know. Values are bounded: a datagram never exceeds MaxDatagram
+// bytes, excerpts are redacted and short, and payloads are never carried.
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Version is the current wire version, sent in every event's "v" field.
+const Version = 1
+
+// MaxDatagram is the largest datagram a sender writes and a receiver reads.
+const MaxDatagram = 4096
+
+// DefaultSocket is the default socket path, overridable with
+// LAMBDA_RASP_SOCKET in both processes.
+const DefaultSocket = "/tmp/lambda-rasp/events.sock"
+
+// Kind is the type of an Event.
+type Kind string
+
+// The event kinds.
+const (
+	// KindInspection: one per inspected invocation (input guard), with the
+	// decision, event source and duration. Feeds inspections_total and
+	// inspection_duration_seconds.
+	KindInspection Kind = "inspection"
+	// KindDetection: one per matched rule × field (input guard). Feeds
+	// detections_total and one security log line.
+	KindDetection Kind = "detection"
+	// KindEgress: one per outbound connection decision that is not a plain
+	// allow of a cached destination (deny, monitor, or first allow).
+	// Feeds egress_total.
+	KindEgress Kind = "egress"
+	// KindSink: one per SQL/exec/file check that matched (or denied).
+	// Feeds sink_checks_total and one security log line.
+	KindSink Kind = "sink"
+)
+
+// Event is one datagram. Empty fields are omitted.
+type Event struct {
+	V        int       `json:"v"`
+	Kind     Kind      `json:"kind"`
+	Time     time.Time `json:"time"`
+	Function string    `json:"fn,omitempty"`
+	// RequestID is the Lambda request id of the invocation.
+	RequestID string `json:"req,omitempty"`
+	// EventSource is the detected Lambda event source: "apigw-v1",
+	// "apigw-v2", "alb", "function-url", "websocket", "sqs", "sns",
+	// "eventbridge", "s3", "kinesis", "dynamodb", "json".
+	EventSource string `json:"src,omitempty"`
+	// Action is "allow", "monitor" or "block" (input guard and sinks).
+	Action string `json:"action,omitempty"`
+	// RuleID and Category identify the matching rule.
+	RuleID   string `json:"rule,omitempty"`
+	Category string `json:"cat,omitempty"`
+	// Source and Path locate the input field ("query", "query.id").
+	Source string `json:"source,omitempty"`
+	Path   string `json:"path,omitempty"`
+	// Excerpt is a short redacted excerpt, never the raw payload.
+	Excerpt string `json:"excerpt,omitempty"`
+	// Sink is "sql", "exec", "file" or "egress" for sink events.
+	Sink string `json:"sink,omitempty"`
+	// Dest is the egress destination "host:port" (host as dialled).
+	Dest string `json:"dest,omitempty"`
+	// Reason explains a sink or egress decision ("metadata address",
+	// "tautology", "input spans tokens").
+	Reason string `json:"reason,omitempty"`
+	// PolicyVersion identifies the policy that decided.
+	PolicyVersion string `json:"policy,omitempty"`
+	// DurationNS is the inspection time for inspection events.
+	DurationNS int64 `json:"dur_ns,omitempty"`
+	// Matches is the number of matches for inspection events.
+	Matches int `json:"matches,omitempty"`
+	// Truncated reports that inspection did not cover every input.
+	Truncated bool `json:"truncated,omitempty"`
+	// Dropped counts events the sender dropped (socket absent or full)
+	// since its last successful send; the receiver adds it to
+	// events_dropped_total.
+	Dropped uint64 `json:"dropped,omitempty"`
+}
+
+// ErrVersion is returned by Decode for an unknown wire version.
+var ErrVersion = errors.New("wire: unsupported version")
+
+// ErrTooLarge is returned by Decode for a datagram over MaxDatagram.
+var ErrTooLarge = errors.New("wire: datagram too large")
+
+// Decode parses one datagram. It rejects oversized datagrams, unknown
+// versions and events without a kind.
+func Decode(b []byte) (Event, error) {
+	var e Event
+	if len(b) > MaxDatagram {
+		return e, ErrTooLarge
+	}
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, fmt.Errorf("wire: decode: %w", err)
+	}
+	if e.V != Version {
+		return e, fmt.Errorf("%w %d", ErrVersion, e.V)
+	}
+	switch e.Kind {
+	case KindInspection, KindDetection, KindEgress, KindSink:
+	default:
+		return e, fmt.Errorf("wire: unknown kind %q", e.Kind)
+	}
+	return e, nil
+}
+
+// Encode appends the JSON form of e to dst, setting e.V. It returns an
+// error when the result would exceed MaxDatagram; callers truncate
+// excerpts first (see [Truncate]).
+func Encode(dst []byte, e *Event) ([]byte, error) {
+	e.V = Version
+	b, err := json.Marshal(e)
+	if err != nil {
+		return dst, fmt.Errorf("wire: encode: %w", err)
+	}
+	if len(b) > MaxDatagram {
+		return dst, ErrTooLarge
+	}
+	return append(dst, b...), nil
+}
+
+// Truncate returns s cut to at most n bytes on a UTF-8 boundary, with "…"
+// appended when it was cut.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && i < len(s) && s[i]&0xC0 == 0x80 {
+		i--
+	}
+	return s[:i] + "…"
+}
