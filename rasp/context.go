@@ -1,0 +1,55 @@
+package rasp
+
+import (
+	"context"
+
+	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
+	"github.com/lambda-rasp/lambda-rasp/rules"
+)
+
+// Invocation is what the wrapper knows about the invocation in progress:
+// its inspected inputs and the input guard's decision. Sink guards use the
+// inputs to tell an injection from a benign call. Handlers read it with
+// [FromContext]; it must not be modified.
+type Invocation struct {
+	// RequestID is the Lambda request id.
+	RequestID string
+	// EventSource is the detected event source ("apigw-v2", "sqs", ...).
+	EventSource string
+	// Route is "METHOD /path" for HTTP sources, empty otherwise.
+	Route string
+	// Inputs are the fields extracted from the event.
+	Inputs []rules.Field
+	// Decision is the input guard's decision.
+	Decision rules.Decision
+
+	g *guard
+}
+
+type invocationKey struct{}
+
+// FromContext returns the invocation that ctx belongs to, when the handler
+// was wrapped by [Wrap].
+func FromContext(ctx context.Context) (*Invocation, bool) {
+	inv, ok := ctx.Value(invocationKey{}).(*Invocation)
+	return inv, ok && inv != nil
+}
+
+// newContext returns a copy of ctx carrying inv.
+func newContext(ctx context.Context, inv *Invocation) context.Context {
+	return context.WithValue(ctx, invocationKey{}, inv)
+}
+
+// emitter sends security events; implementations never block.
+type emitter interface {
+	Emit(e *wire.Event)
+}
+
+// guard is the protection state shared by the input guard and the sink
+// guards of one wrapped function: the compiled policy and where security
+// events go. It is immutable once built.
+type guard struct {
+	engine   *rules.Engine
+	out      emitter
+	function string // AWS_LAMBDA_FUNCTION_NAME
+}
