@@ -2,6 +2,7 @@ package rasp
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 	"github.com/lambda-rasp/lambda-rasp/rules"
@@ -52,4 +53,18 @@ type guard struct {
 	engine   *rules.Engine
 	out      emitter
 	function string // AWS_LAMBDA_FUNCTION_NAME
+}
+
+// processGuard is the guard installed by the first [Wrap] (or [Protect]) of
+// the process. Sink guards fall back to it outside an invocation, for
+// example for clients created during init.
+var processGuard atomic.Pointer[guard]
+
+// guardFor returns the guard for ctx: the invocation's when ctx comes from
+// a wrapped handler, else the process-wide one, else nil.
+func guardFor(ctx context.Context) *guard {
+	if inv, ok := FromContext(ctx); ok && inv.g != nil {
+		return inv.g
+	}
+	return processGuard.Load()
 }
