@@ -1,13 +1,412 @@
 package rules
 
-// Engine is a compiled, immutable policy, safe for concurrent use.
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lambda-rasp/lambda-rasp/rules/internal/detect"
+	"github.com/lambda-rasp/lambda-rasp/rules/internal/match"
+)
+
+const (
+	// budgetEvery is how many fields are inspected between two checks of
+	// the time budget and of the context.
+	budgetEvery = 16
+	// maxMatches bounds the matches recorded in one decision; the action
+	// still accounts for every match.
+	maxMatches = 64
+	// customCategory is the category of user match rules.
+	customCategory = "custom"
+)
+
+// Engine is a compiled, immutable policy. It is safe for concurrent use.
 type Engine struct {
-	policy *Policy
+	policy  *Policy
+	name    string
+	version string
+	source  string
+	mode    Mode
+	onError Action // after the policy mode: never more than mode allows
+
+	rules    []compiledRule
+	bySource [numSources][]int32 // rule indexes per source, in policy order
+
+	egress *Egress
+	sinks  *Sinks
+
+	scratch sync.Pool // *detect.Scratch
+	now     func() time.Time
 }
 
-// Policy is a parsed, validated policy file.
-type Policy struct {
-	Version int
-	Egress  EgressPolicy
-	Sinks   SinkPolicy
+// compiledRule is an input rule ready to run.
+type compiledRule struct {
+	id       string
+	category string
+	det      detect.Detector // nil for user rules
+	m        match.Matcher   // nil for detector rules
+	paths    globs           // nil: every path
+	excl     []compiledExclusion
+	action   Action // what a match does, after rule and policy modes
 }
+
+// compiledExclusion is one exclusion as it applies to one rule.
+type compiledExclusion struct {
+	paths    globs // nil: every path
+	route    glob
+	hasRoute bool
+}
+
+// Compile compiles p into an [Engine]. p must come from [Parse] or
+// [LoadFile] (or [Default]) and must not be modified afterwards.
+func Compile(p *Policy) (*Engine, error) {
+	return compile(p, builtinDetectors(), nil)
+}
+
+// compile is Compile with a given detector set and an optional forced mode.
+func compile(p *Policy, dets detectorSet, force *Mode) (*Engine, error) {
+	if p == nil {
+		return nil, fmt.Errorf("compile policy: nil policy")
+	}
+	e := &Engine{
+		policy:  p,
+		name:    policyName(p),
+		version: p.hash,
+		mode:    p.Mode,
+		now:     time.Now,
+	}
+	if e.version == "" {
+		e.version = "unhashed"
+	}
+	if force != nil {
+		e.mode = *force
+		e.version += "+" + force.String()
+	}
+	e.onError = capAction(p.OnError, e.mode)
+	e.scratch.New = func() any { return detect.NewScratch() }
+
+	var errs PolicyErrors
+	fail := func(pos Pos, id string, err error) {
+		errs = append(errs, &PolicyError{File: p.File, Line: max(pos.Line, 1), Col: max(pos.Col, 1), RuleID: id, Msg: err.Error(), Err: err})
+	}
+	for _, r := range p.Inputs {
+		mode := e.mode
+		if r.Mode != nil {
+			mode = *r.Mode
+			if force != nil {
+				mode = leastDisruptive(mode, *force)
+			}
+		}
+		if mode == ModeOff || e.mode == ModeOff {
+			continue
+		}
+		cr := compiledRule{id: r.ID, action: capAction(r.Action, mode)}
+		switch {
+		case r.Match != nil:
+			m, err := match.New(r.Match.matchSpec())
+			if err != nil {
+				fail(r.Pos, r.ID, fmt.Errorf("match: %w", err))
+				continue
+			}
+			cr.m, cr.category = m, customCategory
+		default:
+			d, ok := dets[r.Detector]
+			if !ok {
+				fail(r.Pos, r.ID, fmt.Errorf("unknown detector %q", r.Detector))
+				continue
+			}
+			if d == nil {
+				// A known name without an implementation in this build.
+				continue
+			}
+			cr.det, cr.category = d, d.Category()
+		}
+		for _, g := range r.Paths {
+			cg, err := compileGlob(g, '.')
+			if err != nil {
+				fail(r.Pos, r.ID, fmt.Errorf("path glob %q: %w", g, err))
+				continue
+			}
+			cr.paths = append(cr.paths, cg)
+		}
+		for _, x := range p.Exclusions {
+			if !excludes(x, r.ID) {
+				continue
+			}
+			cx, err := compileExclusion(x)
+			if err != nil {
+				fail(x.Pos, "", err)
+				continue
+			}
+			cr.excl = append(cr.excl, cx)
+		}
+		idx := int32(len(e.rules))
+		e.rules = append(e.rules, cr)
+		targets := r.Targets
+		if len(targets) == 0 {
+			for s := SourceQuery; s < numSources; s++ {
+				e.bySource[s] = append(e.bySource[s], idx)
+			}
+			continue
+		}
+		for _, s := range targets {
+			if s > SourceUnknown && s < numSources {
+				e.bySource[s] = append(e.bySource[s], idx)
+			}
+		}
+	}
+	var err error
+	if e.egress, err = compileEgress(&p.Egress); err != nil {
+		fail(p.Egress.Pos, "", fmt.Errorf("egress: %w", err))
+	}
+	if e.sinks, err = compileSinks(&p.Sinks); err != nil {
+		fail(p.Sinks.Pos, "", fmt.Errorf("sinks: %w", err))
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return e, nil
+}
+
+func excludes(x Exclusion, id string) bool {
+	for _, r := range x.Rules {
+		if r == "*" || r == id {
+			return true
+		}
+	}
+	return false
+}
+
+func compileExclusion(x Exclusion) (compiledExclusion, error) {
+	var cx compiledExclusion
+	for _, g := range x.Paths {
+		cg, err := compileGlob(g, '.')
+		if err != nil {
+			return cx, fmt.Errorf("exclusion path glob %q: %w", g, err)
+		}
+		cx.paths = append(cx.paths, cg)
+	}
+	if x.Route != "" {
+		cg, err := compileGlob(x.Route, '/')
+		if err != nil {
+			return cx, fmt.Errorf("exclusion route %q: %w", x.Route, err)
+		}
+		cx.route, cx.hasRoute = cg, true
+	}
+	return cx, nil
+}
+
+// policyName is the policy's name, else its file's base name.
+func policyName(p *Policy) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	if p.File != "" {
+		base := filepath.Base(p.File)
+		return strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	return "policy"
+}
+
+// capAction limits a to what mode allows.
+func capAction(a Action, mode Mode) Action {
+	switch mode {
+	case ModeOff:
+		return ActionAllow
+	case ModeMonitor:
+		return min(a, ActionMonitor)
+	default:
+		return a
+	}
+}
+
+// leastDisruptive returns the less disruptive of two modes.
+func leastDisruptive(a, b Mode) Mode {
+	rank := func(m Mode) int {
+		switch m {
+		case ModeOff:
+			return 0
+		case ModeMonitor:
+			return 1
+		default:
+			return 2
+		}
+	}
+	if rank(a) < rank(b) {
+		return a
+	}
+	return b
+}
+
+// Inspect inspects the fields of req and decides. It never panics: a
+// panic in a detector is recovered into Decision.Err ([*PanicError]), and
+// an overrun of the time budget stops inspection with [ErrBudget]; in both
+// cases, and when req.Truncated is set, the policy's on_error decides
+// (a match found so far still counts). A cancelled ctx stops inspection
+// the same way with ctx's error.
+//
+// A request without matches does not allocate.
+func (e *Engine) Inspect(ctx context.Context, req *Request) Decision {
+	start := e.now()
+	var d Decision
+	if e.mode == ModeOff || req == nil {
+		d.Elapsed = e.now().Sub(start)
+		return d
+	}
+	sc, _ := e.scratch.Get().(*detect.Scratch)
+	if sc == nil {
+		sc = detect.NewScratch()
+	}
+	e.inspect(ctx, req, sc, &d, start)
+	sc.Reset("")
+	e.scratch.Put(sc)
+
+	if req.Truncated {
+		d.Truncated = true
+	}
+	if d.Truncated || d.Err != nil {
+		d.Action = max(d.Action, e.onError)
+	}
+	d.Elapsed = e.now().Sub(start)
+	return d
+}
+
+// inspect runs the rules over the fields; it recovers panics into d.Err.
+func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, d *Decision, start time.Time) {
+	var cur *compiledRule
+	defer func() {
+		if r := recover(); r != nil {
+			id := ""
+			if cur != nil {
+				id = cur.id
+			}
+			d.Err = &PanicError{RuleID: id, Value: r}
+			d.Truncated = true
+		}
+	}()
+	budget := e.policy.Limits.Budget
+	for i := range req.Fields {
+		if i > 0 && i%budgetEvery == 0 {
+			if budget > 0 && e.now().Sub(start) > budget {
+				d.Err, d.Truncated = ErrBudget, true
+				return
+			}
+			if err := ctx.Err(); err != nil {
+				d.Err, d.Truncated = err, true
+				return
+			}
+		}
+		f := &req.Fields[i]
+		if f.Source >= numSources || f.Value == "" {
+			continue
+		}
+		reset := false
+		for _, ri := range e.bySource[f.Source] {
+			r := &e.rules[ri]
+			if r.paths != nil && !r.paths.match(f.Path) {
+				continue
+			}
+			if r.excluded(f.Path, req.Route) {
+				continue
+			}
+			cur = r
+			var (
+				evidence   string
+				start, end int
+				hit        bool
+			)
+			if r.det != nil {
+				if !reset {
+					sc.Reset(f.Value)
+					reset = true
+				}
+				var fd detect.Finding
+				fd, hit = r.det.Detect(sc, detect.Input{Value: f.Value, Key: f.Key, Source: f.Source.String()})
+				evidence = fd.Evidence
+			} else {
+				start, end, hit = r.m.Match(f.Value)
+			}
+			if !hit {
+				continue
+			}
+			d.Action = max(d.Action, r.action)
+			if len(d.Matches) < maxMatches {
+				if d.Matches == nil {
+					d.Matches = make([]Match, 0, 4)
+				}
+				d.Matches = append(d.Matches, Match{
+					RuleID:   r.id,
+					Category: r.category,
+					Source:   f.Source,
+					Path:     f.Path,
+					Excerpt:  excerptFor(f.Value, evidence, start, end),
+					Action:   r.action,
+				})
+			}
+		}
+	}
+}
+
+// excerptFor returns the redacted excerpt of a match: around
+// value[start:end] for user matchers; around a detector's evidence when it
+// occurs in value, else of the evidence itself (it came from a decoded
+// view of the value); of the value's start without evidence.
+func excerptFor(value, evidence string, start, end int) string {
+	if evidence == "" {
+		return excerpt(value, start, end)
+	}
+	if i := strings.Index(value, evidence); i >= 0 {
+		return excerpt(value, i, i+len(evidence))
+	}
+	return excerpt(evidence, 0, len(evidence))
+}
+
+// excluded reports whether an exclusion switches r off for the field at
+// path on route.
+func (r *compiledRule) excluded(path, route string) bool {
+	for i := range r.excl {
+		x := &r.excl[i]
+		if x.hasRoute && !x.route.match(route) {
+			continue
+		}
+		if x.paths == nil || x.paths.match(path) {
+			return true
+		}
+	}
+	return false
+}
+
+// Mode returns the engine's effective global mode (after LAMBDA_RASP_MODE).
+func (e *Engine) Mode() Mode { return e.mode }
+
+// OnError returns what an internal inspection error does, after the mode:
+// [ActionAllow], [ActionMonitor] (on_error block in monitor mode) or
+// [ActionBlock].
+func (e *Engine) OnError() Action { return e.onError }
+
+// Limits returns the policy's limits.
+func (e *Engine) Limits() Limits { return e.policy.Limits }
+
+// Name returns the policy's name: its "name:", else its file's base name.
+func (e *Engine) Name() string { return e.name }
+
+// Version returns a short, stable hash of the policy's content (with the
+// forced mode, if any), for the policy_version of logs and metrics.
+func (e *Engine) Version() string { return e.version }
+
+// Source says where the policy came from, for logs: "embedded default",
+// "file /opt/lambda-rasp/policy.yaml", "url http://localhost:2772/...";
+// empty for an engine built by [Compile].
+func (e *Engine) Source() string { return e.source }
+
+// Policy returns the compiled policy. It must not be modified.
+func (e *Engine) Policy() *Policy { return e.policy }
+
+// Egress returns the compiled egress policy.
+func (e *Engine) Egress() *Egress { return e.egress }
+
+// Sinks returns the compiled sink policy.
+func (e *Engine) Sinks() *Sinks { return e.sinks }

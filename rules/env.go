@@ -1,0 +1,149 @@
+package rules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// The environment variables read by [LoadEnv]; their names are part of
+// the product's contract.
+const (
+	// EnvPolicyURL is an HTTP URL the policy is fetched from at init, for
+	// example the AWS AppConfig agent on http://localhost:2772/....
+	EnvPolicyURL = "LAMBDA_RASP_POLICY_URL"
+	// EnvPolicy is the path of a policy file.
+	EnvPolicy = "LAMBDA_RASP_POLICY"
+	// EnvMode forces the global mode: block, monitor or off.
+	EnvMode = "LAMBDA_RASP_MODE"
+	// LayerPolicyPath is where a policy shipped in a layer is found when
+	// neither variable is set.
+	LayerPolicyPath = "/opt/lambda-rasp/policy.yaml"
+	// fetchTimeout bounds the policy fetch from EnvPolicyURL.
+	fetchTimeout = 2 * time.Second
+)
+
+// LoadEnv loads and compiles the policy the environment selects, for the
+// in-process wrapper and the extension alike:
+//
+//  1. LAMBDA_RASP_POLICY_URL: fetched with an HTTP GET (2 s timeout, at
+//     most [MaxPolicyBytes]); a failure is a [*FetchError].
+//  2. else LAMBDA_RASP_POLICY: a file path; an error if it is missing.
+//  3. else /opt/lambda-rasp/policy.yaml, if it exists.
+//  4. else the embedded default policy.
+//
+// Then LAMBDA_RASP_MODE, if set, forces the mode (an invalid value is an
+// error): "monitor" makes every rule monitor-only, "off" disables
+// inspection, "block" sets the global mode while rules that explicitly ask
+// for monitor or off keep it. [Engine.Source] tells where the policy came
+// from. getenv is usually [os.Getenv].
+func LoadEnv(ctx context.Context, getenv func(string) string) (*Engine, error) {
+	return loadEnv(ctx, getenv, LayerPolicyPath, http.DefaultTransport)
+}
+
+func loadEnv(ctx context.Context, getenv func(string) string, layerPath string, rt http.RoundTripper) (*Engine, error) {
+	var force *Mode
+	if s := getenv(EnvMode); s != "" {
+		m, err := ParseMode(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvMode, err)
+		}
+		force = &m
+	}
+	var (
+		p      *Policy
+		source string
+		err    error
+	)
+	switch {
+	case getenv(EnvPolicyURL) != "":
+		raw := getenv(EnvPolicyURL)
+		var data []byte
+		data, err = fetchPolicy(ctx, raw, rt)
+		if err != nil {
+			return nil, err
+		}
+		shown := redactURL(raw)
+		p, err = Parse(shown, data)
+		source = "url " + shown
+	case getenv(EnvPolicy) != "":
+		path := getenv(EnvPolicy)
+		p, err = LoadFile(path)
+		source = "file " + path
+	default:
+		p, err = LoadFile(layerPath)
+		source = "file " + layerPath
+		if errors.Is(err, fs.ErrNotExist) {
+			p, err = Parse(DefaultPolicyFile, defaultPolicyYAML)
+			source = "embedded default"
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	e, err := compile(p, builtinDetectors(), force)
+	if err != nil {
+		return nil, err
+	}
+	e.source = source
+	return e, nil
+}
+
+// fetchPolicy GETs the policy at raw, bounded in time and size.
+func fetchPolicy(ctx context.Context, raw string, rt http.RoundTripper) ([]byte, error) {
+	shown := redactURL(raw)
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &FetchError{URL: shown, Err: errors.New("want an http or https URL")}
+	}
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	if err != nil {
+		return nil, &FetchError{URL: shown, Err: err}
+	}
+	req.Header.Set("Accept", "application/yaml, text/yaml, text/plain, */*")
+	client := &http.Client{Transport: rt, Timeout: fetchTimeout}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, &FetchError{URL: shown, Err: stripURLError(err)}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &FetchError{URL: shown, Status: resp.StatusCode}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxPolicyBytes+1))
+	if err != nil {
+		return nil, &FetchError{URL: shown, Status: resp.StatusCode, Err: err}
+	}
+	if len(data) > MaxPolicyBytes {
+		return nil, &FetchError{URL: shown, Status: resp.StatusCode,
+			Err: fmt.Errorf("policy is larger than %d bytes: %w", MaxPolicyBytes, ErrPolicyTooLarge)}
+	}
+	return data, nil
+}
+
+// redactURL drops the query, fragment and user info of a URL, which may
+// carry tokens.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	u.User, u.RawQuery, u.Fragment, u.RawFragment = nil, "", "", ""
+	return u.String()
+}
+
+// stripURLError unwraps a *url.Error, whose message repeats the full URL.
+func stripURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
