@@ -1,0 +1,191 @@
+package adapter
+
+import (
+	"strconv"
+
+	"github.com/lambda-rasp/lambda-rasp/rules"
+)
+
+// extractor accumulates the fields of one event. Paths are built in one
+// growing buffer and turned into strings once at the end, so a field costs
+// no allocation of its own.
+type extractor struct {
+	lim       Limits
+	fields    []rules.Field
+	spans     []span // spans[i] is the path of fields[i] in paths
+	paths     []byte
+	cur       []byte // the path being built
+	truncated bool
+	docs      []*doc // nested documents parsed for this event, returned to the pool at the end
+}
+
+// full reports whether the field limit has been reached.
+func (x *extractor) full() bool {
+	if len(x.fields) >= x.lim.MaxFields {
+		x.truncated = true
+		return true
+	}
+	return false
+}
+
+// add records a field at the current path.
+func (x *extractor) add(src rules.Source, value string, key bool) {
+	if x.full() {
+		return
+	}
+	off := len(x.paths)
+	x.paths = append(x.paths, x.cur...)
+	x.fields = append(x.fields, rules.Field{Source: src, Value: value, Key: key})
+	x.spans = append(x.spans, span{int32(off), int32(len(x.paths))})
+}
+
+// addKV records a name (as a key field) and its value at the current path,
+// sharing one path for both.
+func (x *extractor) addKV(src rules.Source, name, value string) {
+	if x.full() {
+		return
+	}
+	off := len(x.paths)
+	x.paths = append(x.paths, x.cur...)
+	sp := span{int32(off), int32(len(x.paths))}
+	x.fields = append(x.fields, rules.Field{Source: src, Value: name, Key: true})
+	x.spans = append(x.spans, sp)
+	if value == "" || x.full() {
+		return
+	}
+	x.fields = append(x.fields, rules.Field{Source: src, Value: value})
+	x.spans = append(x.spans, sp)
+}
+
+// push appends ".name" (or "name" at the root) to the current path and
+// returns the length to pop back to.
+func (x *extractor) push(name string) int {
+	n := len(x.cur)
+	if n > 0 {
+		x.cur = append(x.cur, '.')
+	}
+	x.cur = append(x.cur, name...)
+	return n
+}
+
+// pushLower is push with the name lower-cased (ASCII), for header names.
+func (x *extractor) pushLower(name string) int {
+	n := len(x.cur)
+	if n > 0 {
+		x.cur = append(x.cur, '.')
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		x.cur = append(x.cur, c)
+	}
+	return n
+}
+
+// pushIndex appends "[i]" to the current path.
+func (x *extractor) pushIndex(i int) int {
+	n := len(x.cur)
+	x.cur = append(x.cur, '[')
+	x.cur = strconv.AppendInt(x.cur, int64(i), 10)
+	x.cur = append(x.cur, ']')
+	return n
+}
+
+// pop truncates the current path to n.
+func (x *extractor) pop(n int) { x.cur = x.cur[:n] }
+
+// walk adds every string value and member name under node i of d, with
+// paths relative to the current path. depth counts from the walked root.
+func (x *extractor) walk(d *doc, i int32, src rules.Source, depth int) {
+	n := &d.nodes[i]
+	switch n.kind {
+	case kindString:
+		x.add(src, d.str(n.val), false)
+	case kindObject, kindArray:
+		if depth >= x.lim.MaxDepth {
+			x.truncated = true
+			return
+		}
+		idx := 0
+		for c := d.first(i); c >= 0; c = d.nextOf(c) {
+			if x.full() {
+				return
+			}
+			var m int
+			if n.kind == kindObject {
+				k := d.keyOf(c)
+				m = x.push(k)
+				x.add(src, k, true)
+			} else {
+				m = x.pushIndex(idx)
+			}
+			x.walk(d, c, src, depth+1)
+			x.pop(m)
+			idx++
+		}
+	}
+}
+
+// nested parses s as JSON into a pooled doc kept until the event is
+// finished, or returns nil when s is not a JSON object or array.
+func (x *extractor) nested(s string) *doc {
+	if !looksJSON(s) {
+		return nil
+	}
+	d := getDoc()
+	if err := parseJSON(d, s, x.lim.MaxDepth); err != nil {
+		putDoc(d)
+		return nil
+	}
+	if d.truncated {
+		x.truncated = true
+	}
+	x.docs = append(x.docs, d)
+	return d
+}
+
+// looksJSON reports whether s starts (after white space) with { or [.
+func looksJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{', '[':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// finish materialises the fields with their paths.
+func (x *extractor) finish() []rules.Field {
+	if len(x.fields) == 0 {
+		return nil
+	}
+	paths := string(x.paths)
+	out := make([]rules.Field, len(x.fields))
+	for i, f := range x.fields {
+		f.Path = paths[x.spans[i].off:x.spans[i].end]
+		out[i] = f
+	}
+	return out
+}
+
+// release returns pooled documents and resets x for reuse.
+func (x *extractor) release() {
+	for _, d := range x.docs {
+		putDoc(d)
+	}
+	clear(x.docs)
+	x.docs = x.docs[:0]
+	clear(x.fields)
+	x.fields = x.fields[:0]
+	x.spans = x.spans[:0]
+	x.paths = x.paths[:0]
+	x.cur = x.cur[:0]
+	x.truncated = false
+}
