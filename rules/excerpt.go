@@ -25,18 +25,14 @@ func excerpt(value string, start, end int) string {
 		end = start
 	}
 	from := max(0, start-excerptContext)
+	if end-start <= maxExcerpt && end > from+maxExcerpt {
+		// Keep the whole evidence when it fits.
+		from = end - maxExcerpt
+	}
 	for from > 0 && from < len(value) && !utf8.RuneStart(value[from]) {
-		from--
+		from++
 	}
 	to := min(len(value), from+maxExcerpt)
-	if end > to && end-start <= maxExcerpt {
-		// Keep the whole evidence when it fits.
-		from = max(0, end-maxExcerpt)
-		for from < len(value) && !utf8.RuneStart(value[from]) {
-			from++
-		}
-		to = end
-	}
 	window := value[from:to]
 
 	var b strings.Builder

@@ -31,6 +31,8 @@ const (
 	MaxRules = 1024
 	// maxNodes bounds the YAML nodes visited, aliases included.
 	maxNodes = 200_000
+	// maxErrors bounds the errors reported for one policy.
+	maxErrors = 100
 	// maxListLen bounds the length of inner lists (targets, paths, ports).
 	maxListLen = 256
 )
@@ -131,6 +133,13 @@ func (p *parser) yamlError(err error) *PolicyError {
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
+	if len(p.errs) >= maxErrors {
+		if len(p.errs) == maxErrors {
+			p.errs = append(p.errs, &PolicyError{File: p.file, Line: max(n.Line, 1), Col: max(n.Column, 1),
+				Msg: fmt.Sprintf("more than %d errors; stopping", maxErrors)})
+		}
+		return
+	}
 	e := &PolicyError{File: p.file, Line: 1, Col: 1, RuleID: p.rule, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Col = max(n.Line, 1), max(n.Column, 1)
@@ -340,6 +349,10 @@ func (p *parser) policy(doc *yaml.Node, pol *Policy) {
 	p.fields(root, "policy", map[string]func(k, v *yaml.Node){
 		"version": func(_, v *yaml.Node) {
 			sawVersion = true
+			if r := p.resolve(v); r != nil && r.Kind == yaml.ScalarNode && r.Tag == "!!int" && r.Value != "1" {
+				p.errorf(r, "unsupported version %s (want 1)", r.Value)
+				return
+			}
 			if n, ok := p.integer(v, "version", 1, 1); ok {
 				pol.Version = int(n)
 			}
