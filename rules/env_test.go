@@ -101,7 +101,10 @@ func TestLoadEnvErrors(t *testing.T) {
 				return errors.As(err, &fe) && fe.Status == 404 && !strings.Contains(err.Error(), "s3cret")
 			}},
 		{"too large", context.Background(), map[string]string{EnvPolicyURL: srv.URL + "/big"},
-			func(err error) bool { var fe *FetchError; return errors.As(err, &fe) && errors.Is(err, ErrPolicyTooLarge) }},
+			func(err error) bool {
+				var fe *FetchError
+				return errors.As(err, &fe) && errors.Is(err, ErrPolicyTooLarge)
+			}},
 		{"invalid remote policy", context.Background(), map[string]string{EnvPolicyURL: srv.URL + "/bad"},
 			func(err error) bool { var pe *PolicyError; return errors.As(err, &pe) && pe.File == srv.URL+"/bad" }},
 		{"not http", context.Background(), map[string]string{EnvPolicyURL: "file:///etc/passwd"},
