@@ -1,0 +1,80 @@
+// Command raspctl checks lambda-rasp policies as code:
+//
+//	raspctl lint FILE...   validate policies; every problem as file:line:col: rule: message
+//	raspctl test FILE...   run each policy's own tests (event files and expected decisions)
+//
+// Exit status: 0 on success, 1 when a policy is invalid or a test fails,
+// 2 on usage errors.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// command is one raspctl subcommand.
+type command struct {
+	name    string
+	args    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+// commands is the dispatch table, in the order usage lists them.
+func commands() []command {
+	return []command{
+		{"lint", "FILE...", "validate policy files", runLint},
+		{"test", "FILE...", "run the tests embedded in policy files", runTest},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches args to a subcommand and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "raspctl: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: raspctl COMMAND [ARGS]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-6s %-10s %s\n", c.name, c.args, c.summary)
+	}
+}
+
+// fileArgs returns the file operands of a subcommand, or reports a usage
+// error: at least one file, no flags.
+func fileArgs(name string, args []string, stderr io.Writer) ([]string, bool) {
+	if len(args) == 0 {
+		fmt.Fprintf(stderr, "usage: raspctl %s FILE...\n", name)
+		return nil, false
+	}
+	for _, a := range args {
+		if len(a) > 1 && a[0] == '-' {
+			fmt.Fprintf(stderr, "raspctl %s: unknown flag %s\nusage: raspctl %s FILE...\n", name, a, name)
+			return nil, false
+		}
+	}
+	return args, true
+}
