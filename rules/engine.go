@@ -248,10 +248,14 @@ func leastDisruptive(a, b Mode) Mode {
 // (a match found so far still counts). A cancelled ctx stops inspection
 // the same way with ctx's error.
 //
-// A request without matches does not allocate.
+// At most limits.max_fields fields are inspected; beyond them the
+// decision is truncated. A request without matches does not allocate.
 func (e *Engine) Inspect(ctx context.Context, req *Request) Decision {
 	start := e.now()
 	var d Decision
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if e.mode == ModeOff || req == nil {
 		d.Elapsed = e.now().Sub(start)
 		return d
@@ -288,7 +292,14 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 		}
 	}()
 	budget := e.policy.Limits.Budget
-	for i := range req.Fields {
+	fields := req.Fields
+	if limit := e.policy.Limits.MaxFields; limit > 0 && len(fields) > limit {
+		// The adapter applies the same limit; a caller that did not is
+		// treated like a truncated event.
+		fields = fields[:limit]
+		d.Truncated = true
+	}
+	for i := range fields {
 		if i > 0 && i%budgetEvery == 0 {
 			if budget > 0 && e.now().Sub(start) > budget {
 				d.Err, d.Truncated = ErrBudget, true
@@ -299,7 +310,7 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 				return
 			}
 		}
-		f := &req.Fields[i]
+		f := &fields[i]
 		if f.Source >= numSources || f.Value == "" {
 			continue
 		}

@@ -294,10 +294,23 @@ func TestInspectCancelled(t *testing.T) {
 	}
 }
 
-func TestInspectNilAndOff(t *testing.T) {
+func TestInspectNil(t *testing.T) {
 	e := testEngine(t, "version: 1\ninputs: [{id: r, detector: evil}]\n")
 	if d := e.Inspect(context.Background(), nil); d.Action != ActionAllow || d.Matches != nil {
-		t.Errorf("Inspect(nil) = %+v, want allow", d)
+		t.Errorf("Inspect(ctx, nil) = %+v, want allow", d)
+	}
+	// A nil context must not make Inspect panic.
+	var nilCtx context.Context
+	if d := e.Inspect(nilCtx, req("", f(SourceQuery, "query.q", "EVIL"))); d.Action != ActionBlock || d.Err != nil {
+		t.Errorf("Inspect(nil, attack) = %+v, want block", d)
+	}
+}
+
+func TestInspectMaxFields(t *testing.T) {
+	e := testEngine(t, "version: 1\non_error: block\nlimits: {max_fields: 2}\ninputs: [{id: r, detector: evil}]\n")
+	d := e.Inspect(context.Background(), req("", f(SourceQuery, "query.a", "ok"), f(SourceQuery, "query.b", "ok"), f(SourceQuery, "query.c", "EVIL")))
+	if !d.Truncated || len(d.Matches) != 0 || d.Action != ActionBlock {
+		t.Errorf("Inspect() = truncated %v, %d matches, %v; want truncated, no match, on_error block", d.Truncated, len(d.Matches), d.Action)
 	}
 }
 

@@ -540,6 +540,9 @@ func (p *parser) inputRule(n *yaml.Node, ids map[string]int) (InputRule, bool) {
 		},
 		"paths": func(_, v *yaml.Node) {
 			paths, nodes := p.strs(v, "paths", maxListLen, false)
+			if len(paths) == 0 && len(p.errs) == before {
+				p.errorf(v, "paths is empty; leave it out to inspect every path")
+			}
 			for i, g := range paths {
 				if _, err := compileGlob(g, '.'); err != nil {
 					p.errorf(nodes[i], "bad path glob %q: %v", g, err)
