@@ -1,10 +1,3 @@
-// Command raspctl checks lambda-rasp policies as code:
-//
-//	raspctl lint FILE...   validate policies; every problem as file:line:col: rule: message
-//	raspctl test FILE...   run each policy's own tests (event files and expected decisions)
-//
-// Exit status: 0 on success, 1 when a policy is invalid or a test fails,
-// 2 on usage errors.
 package main
 
 import (
