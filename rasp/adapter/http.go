@@ -66,20 +66,31 @@ func webSocket(ev *Event, d *doc, x *extractor) {
 }
 
 // headers adds header names and values; the Cookie header is split into
-// cookies instead. multiValueHeaders is preferred when present.
+// cookies instead. multiValueHeaders (a superset when API Gateway or ALB
+// sends both) comes first; a "headers" value it lacks is added too, so a
+// hand-made event cannot hide a value from inspection.
 func (x *extractor) headers(ev *Event, d *doc) {
-	h := d.child(0, "multiValueHeaders")
-	multi := d.isKind(h, kindObject)
-	if multi {
+	multi, single := d.child(0, "multiValueHeaders"), d.child(0, "headers")
+	if d.isKind(multi, kindObject) {
 		ev.MultiValueHeaders = true
-	} else {
-		h = d.child(0, "headers")
-		if !d.isKind(h, kindObject) {
-			return
-		}
+		x.headerObject(d, multi, -1)
+		x.headerObject(d, single, multi)
+		return
+	}
+	x.headerObject(d, single, -1)
+}
+
+// headerObject adds the headers of object h, skipping values already
+// present in object except (when except >= 0).
+func (x *extractor) headerObject(d *doc, h, except int32) {
+	if !d.isKind(h, kindObject) {
+		return
 	}
 	for c := d.first(h); c >= 0; c = d.nextOf(c) {
 		name := d.keyOf(c)
+		if except >= 0 && hasValues(d, d.child(except, name), c) {
+			continue
+		}
 		if equalFold(name, "cookie") {
 			m := x.push("cookies")
 			x.eachValue(d, c, func(v string) { x.cookies(v) })
@@ -103,16 +114,24 @@ func (x *extractor) headers(ev *Event, d *doc) {
 	}
 }
 
-// pushHeader pushes "headers.<lower-cased name>".
-func (x *extractor) pushHeader(name string) int {
-	m := x.push("headers")
-	x.pushLower(name)
-	return m
+// hasValues reports whether every string of node c (a string or an array
+// of strings) is among the strings of node m.
+func hasValues(d *doc, m, c int32) bool {
+	if m < 0 {
+		return false
+	}
+	all := true
+	eachString(d, c, func(v string) {
+		found := false
+		eachString(d, m, func(w string) { found = found || w == v })
+		all = all && found
+	})
+	return all
 }
 
-// eachValue calls f with node c's string value, or each string of an
+// eachString calls f with node c's string value, or each string of an
 // array.
-func (x *extractor) eachValue(d *doc, c int32, f func(string)) {
+func eachString(d *doc, c int32, f func(string)) {
 	switch d.nodes[c].kind {
 	case kindString:
 		f(d.text(c))
@@ -124,6 +143,17 @@ func (x *extractor) eachValue(d *doc, c int32, f func(string)) {
 		}
 	}
 }
+
+// pushHeader pushes "headers.<lower-cased name>".
+func (x *extractor) pushHeader(name string) int {
+	m := x.push("headers")
+	x.pushLower(name)
+	return m
+}
+
+// eachValue calls f with node c's string value, or each string of an
+// array.
+func (x *extractor) eachValue(d *doc, c int32, f func(string)) { eachString(d, c, f) }
 
 // header returns the first value of header name (case-insensitive).
 func header(d *doc, name string) string {
@@ -153,19 +183,35 @@ func (x *extractor) cookies(v string) {
 	}
 }
 
-// queryObject adds queryStringParameters (or their multi-value form) as
-// "query.<name>" fields, URL-decoding them once when decode is set.
+// queryObject adds multiValueQueryStringParameters, then the
+// queryStringParameters values it lacks, as "query.<name>" fields,
+// URL-decoding them once when decode is set.
 func (x *extractor) queryObject(d *doc, decode bool) {
-	q := d.child(0, "multiValueQueryStringParameters")
-	if !d.isKind(q, kindObject) {
-		q = d.child(0, "queryStringParameters")
-		if !d.isKind(q, kindObject) {
-			return
-		}
+	multi, single := d.child(0, "multiValueQueryStringParameters"), d.child(0, "queryStringParameters")
+	if !d.isKind(multi, kindObject) && !d.isKind(single, kindObject) {
+		return
 	}
 	m := x.push("query")
+	if d.isKind(multi, kindObject) {
+		x.queryParams(d, multi, -1, decode)
+		x.queryParams(d, single, multi, decode)
+	} else {
+		x.queryParams(d, single, -1, decode)
+	}
+	x.pop(m)
+}
+
+// queryParams adds the parameters of object q, skipping values already
+// present in object except (when except >= 0).
+func (x *extractor) queryParams(d *doc, q, except int32, decode bool) {
+	if !d.isKind(q, kindObject) {
+		return
+	}
 	for c := d.first(q); c >= 0; c = d.nextOf(c) {
 		name := d.keyOf(c)
+		if except >= 0 && hasValues(d, d.child(except, name), c) {
+			continue
+		}
 		if decode {
 			name = unescape(name, true)
 		}
@@ -179,7 +225,6 @@ func (x *extractor) queryObject(d *doc, decode bool) {
 		})
 		x.pop(n)
 	}
-	x.pop(m)
 }
 
 // rawQuery adds the pairs of a raw query string, URL-decoded once.

@@ -1,0 +1,280 @@
+package rasp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"go.uber.org/zap"
+
+	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
+	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
+	"github.com/lambda-rasp/lambda-rasp/rules"
+)
+
+// errPanic marks a panic recovered in the adapter or the engine.
+var errPanic = errors.New("lambda-rasp: inspection panicked")
+
+// EnvSocket overrides the extension's socket path, in both processes.
+const EnvSocket = "LAMBDA_RASP_SOCKET"
+
+// Protector is a configured input guard: a compiled policy, the block
+// responses and the reporter. Build one with [New] and wrap handlers with
+// [Protector.Wrap]; it is safe for concurrent use.
+type Protector struct {
+	g            *guard
+	rep          *reporter
+	log          *zap.Logger
+	parse        func([]byte, adapter.Limits) (*adapter.Event, error)
+	lim          adapter.Limits
+	partialBatch bool
+	status       int
+	bodyTemplate string
+
+	invocations    atomic.Uint64
+	blocked        atomic.Uint64
+	internalErrors atomic.Uint64
+}
+
+// Stats are counters of a [Protector] since it was built.
+type Stats struct {
+	// Invocations is the number of wrapped invocations.
+	Invocations uint64
+	// Blocked is the number of invocations refused (wholly or partly).
+	Blocked uint64
+	// InternalErrors counts malformed events, recovered panics and
+	// inspection errors; each was handled as the policy's on_error says.
+	InternalErrors uint64
+}
+
+// Stats returns the protector's counters.
+func (p *Protector) Stats() Stats {
+	return Stats{
+		Invocations:    p.invocations.Load(),
+		Blocked:        p.blocked.Load(),
+		InternalErrors: p.internalErrors.Load(),
+	}
+}
+
+// Engine returns the protector's compiled policy.
+func (p *Protector) Engine() *rules.Engine { return p.g.engine }
+
+// New builds a Protector. Without [WithEngine] it loads the policy the
+// environment selects
+// ([rules.LoadEnv]: LAMBDA_RASP_POLICY_URL, LAMBDA_RASP_POLICY,
+// /opt/lambda-rasp/policy.yaml, else the embedded default, then
+// LAMBDA_RASP_MODE); the loader's precise error is wrapped. The first
+// Protector built becomes the process-wide guard that sink guards use
+// outside an invocation.
+func New(opts ...Option) (*Protector, error) {
+	o := options{status: 403, bodyTemplate: DefaultBlockBody, getenv: os.Getenv}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	if o.logger == nil {
+		o.logger = zap.NewNop()
+	}
+	if o.function == "" {
+		o.function = o.getenv("AWS_LAMBDA_FUNCTION_NAME")
+	}
+	eng := o.engine
+	if eng == nil {
+		var err error
+		eng, err = rules.LoadEnv(context.Background(), o.getenv)
+		if err != nil {
+			return nil, fmt.Errorf("lambda-rasp: policy: %w", err)
+		}
+		o.logger.Info("policy loaded", zap.String("source", eng.Source()), zap.String("version", eng.Version()), zap.String("mode", eng.Mode().String()))
+	}
+	path := o.socket
+	if path == "" {
+		path = o.getenv(EnvSocket)
+	}
+	if path == "" {
+		path = wire.DefaultSocket
+	}
+	p := &Protector{
+		rep:          newReporter(path, o.securityLog),
+		log:          o.logger,
+		parse:        adapter.Parse,
+		partialBatch: o.partialBatch,
+		status:       o.status,
+		bodyTemplate: o.bodyTemplate,
+	}
+	lim := eng.Limits()
+	p.lim = adapter.Limits{MaxBodyBytes: int(min(lim.MaxBodyBytes, 1<<30)), MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields}
+	p.g = &guard{engine: eng, out: p.rep, function: o.function}
+	processGuard.CompareAndSwap(nil, p.g)
+	return p, nil
+}
+
+// Close releases the protector's socket. Wrapped handlers keep working.
+func (p *Protector) Close() error {
+	return p.rep.Close()
+}
+
+// Wrap protects h: each event is inspected before h runs, blocked events
+// get a response in their source's shape (or a [*BlockedError]), and h
+// receives a context carrying the [Invocation]. h's own errors and panics
+// pass through untouched.
+func (p *Protector) Wrap(h lambda.Handler) lambda.Handler {
+	return &handler{p: p, next: h}
+}
+
+// Wrap protects h with a [Protector] built from opts. It works at
+// aws-lambda-go's byte-level seam, so any handler signature can be
+// wrapped: rasp.Wrap(lambda.NewHandler(fn)).
+//
+// Wrap cannot return an error: when the policy is invalid, the returned
+// handler fails every invocation with the loader's message. Use [New] to
+// see the error at init, or [Start], which exits init with it.
+func Wrap(h lambda.Handler, opts ...Option) lambda.Handler {
+	p, err := New(opts...)
+	if err != nil {
+		return errorHandler{err: err}
+	}
+	return p.Wrap(h)
+}
+
+// WrapFunc is [Wrap] for a typed handler function, checked at compile
+// time.
+func WrapFunc[TIn, TOut any](fn func(context.Context, TIn) (TOut, error), opts ...Option) lambda.Handler {
+	return Wrap(lambda.NewHandler(fn), opts...)
+}
+
+// Start wraps handler (any signature lambda.Start accepts) and starts the
+// Lambda runtime loop; it does not return. An invalid policy is written to
+// stderr and the process exits with status 1 during init, so Lambda
+// reports an init error and a deployment fails loudly.
+func Start(handler any, opts ...Option) {
+	p, err := New(opts...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	lambda.Start(p.Wrap(lambda.NewHandler(handler)))
+}
+
+// errorHandler fails every invocation with err.
+type errorHandler struct{ err error }
+
+func (h errorHandler) Invoke(context.Context, []byte) ([]byte, error) { return nil, h.err }
+
+// handler is a wrapped lambda.Handler.
+type handler struct {
+	p    *Protector
+	next lambda.Handler
+}
+
+// Invoke inspects payload, then blocks or calls the wrapped handler.
+func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	p := h.p
+	if p.g.engine.Mode() == rules.ModeOff {
+		return h.next.Invoke(ctx, payload)
+	}
+	p.invocations.Add(1)
+	inv := &Invocation{g: p.g}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		inv.RequestID = lc.AwsRequestID
+	}
+	ev := p.inspect(ctx, payload, inv)
+	p.report(inv)
+	if !inv.Decision.Blocked() {
+		return h.next.Invoke(newContext(ctx, inv), payload)
+	}
+	p.blocked.Add(1)
+	return p.block(ctx, h.next, payload, ev, inv)
+}
+
+// inspect runs the adapter and the engine, filling inv. Its own panics
+// (adapter, engine) are recovered and handled as on_error says; it
+// returns nil when the event could not be parsed.
+func (p *Protector) inspect(ctx context.Context, payload []byte, inv *Invocation) (ev *adapter.Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.internalError(inv, fmt.Errorf("%w: %v", errPanic, r))
+			ev = nil
+		}
+	}()
+	ev, err := p.parse(payload, p.lim)
+	if err != nil {
+		p.internalError(inv, err)
+		return nil
+	}
+	inv.EventSource = ev.Source
+	inv.Route = ev.Request.Route
+	inv.Inputs = ev.Request.Fields
+	inv.Decision = p.g.engine.Inspect(ctx, &ev.Request)
+	if inv.Decision.Err != nil {
+		p.internalErrors.Add(1)
+	}
+	return ev
+}
+
+// internalError records an inspection that could not run: the decision
+// is the policy's on_error.
+func (p *Protector) internalError(inv *Invocation, err error) {
+	p.internalErrors.Add(1)
+	inv.Decision = rules.Decision{Action: p.g.engine.OnError(), Truncated: true, Err: err}
+	p.log.Warn("inspection error", zap.Error(err), zap.String("request_id", inv.RequestID))
+}
+
+// report emits the inspection event and one detection per match.
+func (p *Protector) report(inv *Invocation) {
+	g, d := p.g, &inv.Decision
+	ver := g.engine.Version()
+	e := wire.Event{
+		Kind:          wire.KindInspection,
+		Function:      g.function,
+		RequestID:     inv.RequestID,
+		EventSource:   inv.EventSource,
+		Action:        d.Action.String(),
+		PolicyVersion: ver,
+		DurationNS:    int64(d.Elapsed),
+		Matches:       len(d.Matches),
+		Truncated:     d.Truncated,
+	}
+	if d.Err != nil {
+		e.Reason = reason(d.Err)
+	}
+	g.out.Emit(&e)
+	for i := range d.Matches {
+		m := &d.Matches[i]
+		g.out.Emit(&wire.Event{
+			Kind:          wire.KindDetection,
+			Function:      g.function,
+			RequestID:     inv.RequestID,
+			EventSource:   inv.EventSource,
+			Action:        m.Action.String(),
+			RuleID:        m.RuleID,
+			Category:      m.Category,
+			Source:        m.Source.String(),
+			Path:          m.Path,
+			Excerpt:       m.Excerpt,
+			PolicyVersion: ver,
+		})
+	}
+}
+
+// reason is a short, payload-free description of an inspection error.
+func reason(err error) string {
+	var pe *rules.PanicError
+	switch {
+	case errors.As(err, &pe), errors.Is(err, errPanic):
+		return "internal panic"
+	case errors.Is(err, adapter.ErrMalformed):
+		return "malformed event"
+	case errors.Is(err, rules.ErrBudget):
+		return "budget exceeded"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "cancelled"
+	}
+	return "inspection error"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
