@@ -487,3 +487,38 @@ func FuzzExcerpt(f *testing.F) {
 		}
 	})
 }
+
+func TestExclusionForms(t *testing.T) {
+	e := testEngine(t, `
+version: 1
+inputs:
+  - {id: r, detector: evil}
+  - {id: w, detector: worse}
+exclusions:
+  - rules: r
+    targets: ['body.*.bio']
+  - rules: ['*']
+    when: {route: 'POST /webhooks/*'}
+  - rules: [w]
+    paths: ['headers.**']
+    when: {route: '* /admin/**'}
+`)
+	tests := []struct {
+		name string
+		give *Request
+		want string
+	}{
+		{"scalar rules with targets", req("", f(SourceBody, "body.user.bio", "EVIL WORSE")), "w@body.user.bio"},
+		{"route-only exclusion", req("POST /webhooks/stripe", f(SourceBody, "body.x", "EVIL WORSE")), ""},
+		{"route glob does not cross segments", req("POST /webhooks/a/b", f(SourceBody, "body.x", "EVIL")), "r@body.x"},
+		{"method wildcard", req("GET /admin/users/1", f(SourceHeaders, "headers.x-note", "EVIL WORSE")), "r@headers.x-note"},
+		{"keys are fields too", req("", Field{Source: SourceBody, Path: "body.EVIL", Value: "EVIL", Key: true}), "r@body.EVIL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ruleIDs(e.Inspect(context.Background(), tt.give)); got != tt.want {
+				t.Errorf("Inspect() matches = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
