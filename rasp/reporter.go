@@ -48,7 +48,7 @@ type reporter struct {
 	logCount   atomic.Int64
 	suppressed atomic.Uint64 // fallback lines not written because of the rate limit
 
-	bufs sync.Pool // *[]byte
+	ops sync.Pool // *writeOp
 }
 
 // sock is a connected datagram socket and its raw handle.
@@ -66,7 +66,11 @@ func newReporter(path string, fallback *zap.Logger) *reporter {
 		fallback = stderrLogger()
 	}
 	r := &reporter{path: path, fallback: fallback, now: time.Now}
-	r.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
+	r.ops.New = func() any {
+		op := &writeOp{b: make([]byte, 0, 512)}
+		op.fn = op.do
+		return op
+	}
 	return r
 }
 
@@ -92,14 +96,14 @@ func (r *reporter) Emit(e *wire.Event) {
 	}
 	dropped := r.dropped.Swap(0)
 	e.Dropped = dropped
-	bp := r.bufs.Get().(*[]byte)
-	b, ok := appendEvent((*bp)[:0], e)
+	op := r.ops.Get().(*writeOp)
+	var ok bool
+	op.b, ok = appendEvent(op.b[:0], e)
 	var err error
 	if ok {
-		err = s.write(b)
+		err = op.write(s)
 	}
-	*bp = b
-	r.bufs.Put(bp)
+	r.ops.Put(op)
 	e.Dropped = 0
 	if ok && err == nil {
 		return
@@ -158,18 +162,27 @@ func (r *reporter) Close() error {
 	return nil
 }
 
-// write sends b in one non-blocking syscall: a full socket is EAGAIN,
-// never a wait.
-func (s *sock) write(b []byte) error {
-	var werr error
-	err := s.rc.Write(func(fd uintptr) bool {
-		_, werr = syscall.Write(int(fd), b)
-		return true
-	})
-	if err != nil {
+// writeOp is a reusable datagram write: its buffer and its syscall
+// callback are allocated once, not per send.
+type writeOp struct {
+	b   []byte
+	err error
+	fn  func(fd uintptr) bool
+}
+
+func (op *writeOp) do(fd uintptr) bool {
+	_, op.err = syscall.Write(int(fd), op.b)
+	return true // never wait for the socket to become writable
+}
+
+// write sends op.b on s in one non-blocking syscall: a full socket is
+// EAGAIN, never a wait.
+func (op *writeOp) write(s *sock) error {
+	op.err = nil
+	if err := s.rc.Write(op.fn); err != nil {
 		return err
 	}
-	return werr
+	return op.err
 }
 
 // drop counts e as dropped and logs it locally, unless it carries no

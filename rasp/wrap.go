@@ -106,8 +106,7 @@ func New(opts ...Option) (*Protector, error) {
 		status:       o.status,
 		bodyTemplate: o.bodyTemplate,
 	}
-	lim := eng.Limits()
-	p.lim = adapter.Limits{MaxBodyBytes: int(min(lim.MaxBodyBytes, 1<<30)), MaxDepth: lim.MaxDepth, MaxFields: lim.MaxFields}
+	p.lim = adapter.PolicyLimits(eng.Limits())
 	p.g = &guard{engine: eng, out: p.rep, function: o.function}
 	processGuard.CompareAndSwap(nil, p.g)
 	return p, nil

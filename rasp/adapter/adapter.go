@@ -246,3 +246,12 @@ func putExtractor(x *extractor) {
 	}
 	extractorPool.Put(x)
 }
+
+// PolicyLimits returns the adapter limits a policy's limits ask for.
+func PolicyLimits(l rules.Limits) Limits {
+	return Limits{
+		MaxBodyBytes: int(min(l.MaxBodyBytes, 1<<30)),
+		MaxDepth:     l.MaxDepth,
+		MaxFields:    l.MaxFields,
+	}.withDefaults()
+}
