@@ -145,4 +145,3 @@ func BenchmarkReporterSend(b *testing.B) {
 		}
 	})
 }
-
