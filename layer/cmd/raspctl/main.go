@@ -19,6 +19,8 @@ func commands() []command {
 	return []command{
 		{"lint", "FILE...", "validate policy files", runLint},
 		{"test", "FILE...", "run the tests embedded in policy files", runTest},
+		{"scan", "< JSONL", "decide on events read as JSON lines (--policy FILE)", runScan},
+		{"explain", "EVENT", "show how one event is inspected (--policy FILE)", runExplain},
 	}
 }
 

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
+	"github.com/lambda-rasp/lambda-rasp/rules"
+)
+
+// maxScanLine bounds one input line of "raspctl scan".
+const maxScanLine = 8 << 20
+
+// runScan implements "raspctl scan [--policy FILE]": JSON lines of events
+// on stdin, one JSON decision per line on stdout, flushed line by line and
+// in input order. Each input line is {"id":"...","event":{...}} or a bare
+// event object (its id is then the line number). A malformed line gets
+// {"id":"...","error":"..."} and the scan goes on. The output format is a
+// stable contract for evaluation tools:
+//
+//	{"id":"7","blocked":true,"action":"block","rules":["sqli"],
+//	 "matches":[{"rule":"sqli","category":"sqli","path":"query.id"}],"duration_ns":8123}
+func runScan(args []string, stdout, stderr io.Writer) int {
+	return scanCmd(args, os.Stdin, stdout, stderr, time.Now)
+}
+
+// scanCmd is runScan with its input and clock given.
+func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) int {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	policy := fs.String("policy", "", "policy `FILE` (default: the embedded default policy)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: raspctl scan [--policy FILE] < EVENTS.jsonl")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return 2
+	}
+	eng, err := loadPolicy(*policy)
+	if err != nil {
+		for _, l := range errorLines(*policy, err) {
+			fmt.Fprintln(stderr, l)
+		}
+		return 1
+	}
+	if err := scan(stdin, stdout, eng, now); err != nil {
+		fmt.Fprintf(stderr, "raspctl scan: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// loadPolicy compiles the policy file, or the embedded default when file
+// is empty.
+func loadPolicy(file string) (*rules.Engine, error) {
+	if file == "" {
+		return rules.DefaultEngine()
+	}
+	p, err := rules.LoadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return rules.Compile(p)
+}
+
+// scanMatch is one match in a scan result.
+type scanMatch struct {
+	Rule     string `json:"rule"`
+	Category string `json:"category"`
+	Path     string `json:"path"`
+}
+
+// scanResult is the output line for one event.
+type scanResult struct {
+	ID         string      `json:"id"`
+	Blocked    bool        `json:"blocked"`
+	Action     string      `json:"action"`
+	Rules      []string    `json:"rules"`
+	Matches    []scanMatch `json:"matches"`
+	DurationNS int64       `json:"duration_ns"`
+}
+
+// scanError is the output line for a line that could not be scanned.
+type scanError struct {
+	ID    string `json:"id"`
+	Error string `json:"error"`
+}
+
+// scanLine is the wrapped input form.
+type scanLine struct {
+	ID    json.RawMessage `json:"id"`
+	Event json.RawMessage `json:"event"`
+}
+
+// scan decides on every line of r and writes one result line per input
+// line to w (blank lines are skipped). It fails only when r or w does.
+func scan(r io.Reader, w io.Writer, eng *rules.Engine, now func() time.Time) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	lim := adapter.PolicyLimits(eng.Limits())
+	for n := 1; ; n++ {
+		line, tooLong, err := readLine(br, maxScanLine)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read: %w", err)
+		}
+		if len(bytes.TrimSpace(line)) > 0 || tooLong {
+			var out any
+			if tooLong {
+				out = scanError{ID: strconv.Itoa(n), Error: fmt.Sprintf("line longer than %d bytes", maxScanLine)}
+			} else {
+				out = scanOne(line, strconv.Itoa(n), eng, lim, now)
+			}
+			b, merr := json.Marshal(out)
+			if merr != nil {
+				return fmt.Errorf("encode: %w", merr)
+			}
+			if _, werr := w.Write(append(b, '\n')); werr != nil {
+				return fmt.Errorf("write: %w", werr)
+			}
+			if f, ok := w.(interface{ Flush() error }); ok {
+				if ferr := f.Flush(); ferr != nil {
+					return fmt.Errorf("write: %w", ferr)
+				}
+			}
+		}
+		if err != nil { // io.EOF
+			return nil
+		}
+	}
+}
+
+// scanOne decides on one input line; lineID is its number.
+func scanOne(line []byte, lineID string, eng *rules.Engine, lim adapter.Limits, now func() time.Time) any {
+	id, event := lineID, line
+	var wrapped scanLine
+	if err := json.Unmarshal(line, &wrapped); err != nil {
+		return scanError{ID: id, Error: "invalid JSON: " + jsonErrorText(err)}
+	}
+	if ev := bytes.TrimSpace(wrapped.Event); len(ev) > 0 && ev[0] == '{' {
+		event = ev
+		if s, ok := idText(wrapped.ID); ok {
+			id = s
+		}
+	}
+	start := now()
+	ev, err := adapter.Parse(event, lim)
+	if err != nil {
+		return scanError{ID: id, Error: err.Error()}
+	}
+	d := eng.Inspect(context.Background(), &ev.Request)
+	res := scanResult{
+		ID:         id,
+		Blocked:    d.Blocked(),
+		Action:     d.Action.String(),
+		Rules:      matchedRules(d),
+		Matches:    make([]scanMatch, 0, len(d.Matches)),
+		DurationNS: now().Sub(start).Nanoseconds(),
+	}
+	for _, m := range d.Matches {
+		res.Matches = append(res.Matches, scanMatch{Rule: m.RuleID, Category: m.Category, Path: m.Path})
+	}
+	return res
+}
+
+// idText returns a string or number id as text.
+func idText(raw json.RawMessage) (string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String(), true
+	}
+	return "", false
+}
+
+// jsonErrorText describes a JSON syntax error by offset only, never
+// quoting the input.
+func jsonErrorText(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "not a JSON object"
+	}
+	return "unexpected end of input"
+}
+
+// readLine reads one line without its end-of-line bytes. A line longer
+// than max is consumed and reported as tooLong, with no content. At the
+// end of input it returns the last line (possibly empty) and io.EOF.
+func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(chunk) > max+2 { // allow for "\r\n"
+				tooLong, line = true, nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		return line, tooLong, err
+	}
+}

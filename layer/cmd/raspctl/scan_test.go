@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// markerPolicy blocks fields containing EVIL and monitors NOTE.
+const markerPolicy = "../../../rasp/testdata/policies/marker.yaml"
+
+// stepClock advances by 1µs on every reading, so durations are stable.
+func stepClock() func() time.Time {
+	t := time.Unix(1_800_000_000, 0)
+	return func() time.Time {
+		t = t.Add(time.Microsecond)
+		return t
+	}
+}
+
+func TestScanGolden(t *testing.T) {
+	in, err := os.Open(filepath.Join("testdata", "scan-input.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var stdout, stderr bytes.Buffer
+	if code := scanCmd([]string{"--policy", markerPolicy}, in, &stdout, &stderr, stepClock()); code != 0 {
+		t.Fatalf("scan exit = %d, stderr:\n%s", code, stderr.String())
+	}
+	golden := filepath.Join("testdata", "scan-output.golden")
+	if *update {
+		if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stdout.String(); got != string(want) {
+		t.Errorf("scan output:\n%s\nwant:\n%s", got, want)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Errorf("output line %d is not JSON: %v", i+1, err)
+		}
+	}
+}
+
+func TestScanUsage(t *testing.T) {
+	tests := []struct {
+		name     string
+		give     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"extra operand", []string{"x.jsonl"}, 2, "usage: raspctl scan"},
+		{"unknown flag", []string{"--frob"}, 2, "flag provided but not defined"},
+		{"missing policy", []string{"--policy", "testdata/no-such.yaml"}, 1, "no-such.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := scanCmd(tt.give, strings.NewReader(""), &stdout, &stderr, time.Now)
+			if code != tt.wantCode || !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("scan %q = %d, stderr %q, want %d and %q", tt.give, code, stderr.String(), tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestScanLongLineGoesOn(t *testing.T) {
+	long := `{"id":"big","event":{"x":"` + strings.Repeat("a", maxScanLine) + `"}}`
+	in := long + "\n" + `{"id":"after","event":{"x":"y"}}` + "\n"
+	var stdout, stderr bytes.Buffer
+	if code := scanCmd([]string{"--policy", markerPolicy}, strings.NewReader(in), &stdout, &stderr, stepClock()); code != 0 {
+		t.Fatalf("scan exit = %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"id":"1","error":"line longer than`) || !strings.HasPrefix(lines[1], `{"id":"after","blocked":false`) {
+		t.Errorf("scan output = %q, want an error for line 1 and a result for line 2", lines)
+	}
+}
+
+// TestScanStreams checks each result is written before the next input
+// line is read, so a caller can feed one event at a time.
+func TestScanStreams(t *testing.T) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		var stderr bytes.Buffer
+		done <- scanCmd([]string{"--policy", markerPolicy}, inR, outW, &stderr, stepClock())
+		outW.Close()
+	}()
+	results := bufio.NewReader(outR)
+	for _, id := range []string{"a", "b", "c"} {
+		if _, err := io.WriteString(inW, `{"id":"`+id+`","event":{"q":"EVIL"}}`+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		line, err := results.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the result of %s: %v", id, err)
+		}
+		if !strings.HasPrefix(line, `{"id":"`+id+`","blocked":true,"action":"block","rules":["evil-marker"]`) {
+			t.Errorf("result = %s, want %s blocked", line, id)
+		}
+	}
+	inW.Close()
+	if code := <-done; code != 0 {
+		t.Errorf("scan exit = %d, want 0", code)
+	}
+}
+
+func TestReadLine(t *testing.T) {
+	tests := []struct {
+		give     string
+		max      int
+		want     []string
+		wantLong []bool
+	}{
+		{"a\nbb\r\n\nccc", 10, []string{"a", "bb", "", "ccc"}, []bool{false, false, false, false}},
+		{"short\n" + strings.Repeat("x", 100) + "\nok", 10, []string{"short", "", "ok"}, []bool{false, true, false}},
+	}
+	for _, tt := range tests {
+		br := bufio.NewReaderSize(strings.NewReader(tt.give), 16)
+		var got []string
+		var gotLong []bool
+		for {
+			line, long, err := readLine(br, tt.max)
+			got, gotLong = append(got, string(line)), append(gotLong, long)
+			if err != nil {
+				break
+			}
+		}
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") || len(gotLong) != len(tt.wantLong) {
+			t.Errorf("readLine(%.20q) = %q %v, want %q %v", tt.give, got, gotLong, tt.want, tt.wantLong)
+			continue
+		}
+		for i := range gotLong {
+			if gotLong[i] != tt.wantLong[i] {
+				t.Errorf("readLine(%.20q) tooLong = %v, want %v", tt.give, gotLong, tt.wantLong)
+				break
+			}
+		}
+	}
+}
+
+func FuzzScanLine(f *testing.F) {
+	f.Add([]byte(`{"id":"x","event":{"a":"EVIL"}}`))
+	f.Add([]byte(`{"id":1.5e3,"event":{"Records":[{"eventSource":"aws:sqs","body":"x"}]}}`))
+	f.Add([]byte(`[{"event":1}]`))
+	eng, err := loadPolicy(markerPolicy)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var out bytes.Buffer
+		in := bytes.ReplaceAll(line, []byte("\n"), nil)
+		if err := scan(bytes.NewReader(in), &out, eng, stepClock()); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(out.String(), "\n"); n > 1 {
+			t.Errorf("%d output lines for one input line", n)
+		}
+	})
+}
