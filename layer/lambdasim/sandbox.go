@@ -1,0 +1,551 @@
+package lambdasim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// phase of a sandbox generation.
+type phase int
+
+const (
+	phaseInit phase = iota
+	phaseReady
+	phaseShutdown
+)
+
+// Shutdown reasons sent in SHUTDOWN events.
+const (
+	// ReasonSpindown is a normal shutdown (Close, SIGTERM of the CLI).
+	ReasonSpindown = "spindown"
+	// ReasonTimeout is a reset after a function timeout.
+	ReasonTimeout = "timeout"
+	// ReasonFailure is a reset after a runtime crash or an extension failure.
+	ReasonFailure = "failure"
+)
+
+// Extension event types.
+const (
+	eventInvoke   = "INVOKE"
+	eventShutdown = "SHUTDOWN"
+)
+
+// extension is one registered (or, for external ones, launched) extension.
+type extension struct {
+	name     string
+	internal bool
+	proc     *process // nil for internal extensions
+
+	// Set at registration, read-only afterwards.
+	id     string
+	events []string
+
+	registered chan struct{} // closed at registration
+	ready      chan struct{} // closed at the first event/next
+	regOnce    sync.Once
+	readyOnce  sync.Once
+
+	mu      sync.Mutex
+	queue   []*delivery
+	current *delivery
+	wake    chan struct{}
+	failed  bool // init/error or exit/error was reported
+}
+
+// delivery is one event handed to an extension; done closes when the
+// extension calls next again after receiving it.
+type delivery struct {
+	body []byte
+	kind string
+	done chan struct{}
+}
+
+func (e *extension) subscribed(kind string) bool { return slices.Contains(e.events, kind) }
+
+// push queues an event and returns its delivery.
+func (e *extension) push(kind string, body []byte) *delivery {
+	d := &delivery{body: body, kind: kind, done: make(chan struct{})}
+	e.mu.Lock()
+	e.queue = append(e.queue, d)
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+	return d
+}
+
+// next acknowledges the current event and waits for the following one.
+func (e *extension) next(ctx context.Context) (*delivery, error) {
+	e.mu.Lock()
+	if e.current != nil {
+		close(e.current.done)
+		e.current = nil
+	}
+	e.mu.Unlock()
+	e.readyOnce.Do(func() { close(e.ready) })
+	for {
+		e.mu.Lock()
+		if len(e.queue) > 0 {
+			d := e.queue[0]
+			e.queue = e.queue[1:]
+			e.current = d
+			e.mu.Unlock()
+			return d, nil
+		}
+		e.mu.Unlock()
+		select {
+		case <-e.wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// exited returns a channel closed when the extension's process exits; nil
+// (never ready) for internal extensions.
+func (e *extension) exited() <-chan struct{} {
+	if e.proc == nil {
+		return nil
+	}
+	return e.proc.exited
+}
+
+// invocation is one request handed to the runtime.
+type invocation struct {
+	id            string
+	payload       []byte
+	deadline      time.Time
+	traceID       string
+	clientContext string
+	cognito       string
+	start         time.Time
+	taken         chan struct{} // closed when the runtime received it
+	takenOnce     sync.Once
+	result        chan runtimeResult // buffered 1
+	resultOnce    sync.Once
+}
+
+// runtimeResult is what the runtime posted for an invocation.
+type runtimeResult struct {
+	body      []byte
+	errorType string // empty on success
+	at        time.Time
+}
+
+func (inv *invocation) post(r runtimeResult) bool {
+	posted := false
+	inv.resultOnce.Do(func() {
+		inv.result <- r
+		posted = true
+	})
+	return posted
+}
+
+// sandbox is one execution environment generation: its processes,
+// registrations, invocations and telemetry subscribers.
+type sandbox struct {
+	sim *Sim
+	gen int
+
+	queue        chan *invocation // runtime next takes from it
+	runtimeReady chan struct{}    // closed at the runtime's first next
+	readyOnce    sync.Once
+	initFailed   chan struct{} // closed by an init/error call
+	dead         chan struct{} // closed when shutdown starts
+	deadOnce     sync.Once
+	shutOnce     sync.Once
+	initStart    time.Time
+	initDuration time.Duration
+	coldStart    bool // true until the first invoke's report
+
+	mu             sync.Mutex
+	phase          phase
+	runtimeStarted bool
+	runtime        *process
+	byName         map[string]*extension
+	byID           map[string]*extension
+	order          []*extension
+	inflight       map[string]*invocation
+	initErr        *InitError
+	broken         string // set when the environment must be reset before the next invoke
+	backlog        []TelemetryEvent
+	subs           []*subscriber
+}
+
+func newSandbox(s *Sim, gen int) *sandbox {
+	return &sandbox{
+		sim:          s,
+		gen:          gen,
+		queue:        make(chan *invocation),
+		runtimeReady: make(chan struct{}),
+		initFailed:   make(chan struct{}),
+		dead:         make(chan struct{}),
+		coldStart:    true,
+		byName:       map[string]*extension{},
+		byID:         map[string]*extension{},
+		inflight:     map[string]*invocation{},
+	}
+}
+
+func (sb *sandbox) log(e Event) {
+	e.Generation = sb.gen
+	sb.sim.events.add(e)
+}
+
+// emit records a telemetry event and hands it to the subscribers.
+func (sb *sandbox) emit(typ string, record any) {
+	e := TelemetryEvent{Time: isoTime(time.Now()), Type: typ, Record: record}
+	sb.mu.Lock()
+	if sb.phase == phaseInit && len(sb.backlog) < maxBacklogRecords {
+		sb.backlog = append(sb.backlog, e)
+	}
+	subs := slices.Clone(sb.subs)
+	sb.mu.Unlock()
+	for _, s := range subs {
+		s.add(e)
+	}
+}
+
+// failInit records the first init failure.
+func (sb *sandbox) failInit(typ, msg string) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if sb.initErr == nil && sb.phase == phaseInit {
+		sb.initErr = &InitError{Type: typ, Message: msg}
+		close(sb.initFailed)
+	}
+}
+
+func (sb *sandbox) markBroken(reason string) {
+	sb.mu.Lock()
+	if sb.broken == "" {
+		sb.broken = reason
+	}
+	sb.mu.Unlock()
+}
+
+func (sb *sandbox) isBroken() bool {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if sb.broken != "" {
+		return true
+	}
+	return sb.runtime != nil && sb.runtime.done()
+}
+
+// extensionFiles lists the executable regular files of dir, sorted.
+func extensionFiles(dir string) ([]string, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read extensions dir: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		fi, err := os.Stat(p) // follows symlinks like the platform does
+		if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+			continue
+		}
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// initialize runs the Init phase: extensions, then the runtime, then waits
+// until everything called next.
+func (sb *sandbox) initialize() error {
+	s := sb.sim
+	sb.initStart = time.Now()
+	deadline := time.NewTimer(s.cfg.InitTimeout)
+	defer deadline.Stop()
+	sb.log(Event{Kind: EventInitStart})
+	sb.emit("platform.initStart", map[string]any{
+		"initializationType": s.initType(),
+		"phase":              "init",
+		"runtimeVersion":     "provided:al2023.simulated",
+		"runtimeVersionArn":  "arn:aws:lambda:" + s.cfg.Region + "::runtime:lambdasim",
+		"functionName":       s.cfg.FunctionName,
+		"functionVersion":    "$LATEST",
+	})
+
+	files, err := extensionFiles(s.cfg.ExtensionsDir)
+	if err != nil {
+		return sb.initFailure("Extension.LaunchError", err.Error())
+	}
+	if len(files) > MaxExtensions {
+		return sb.initFailure("Extension.TooManyExtensions", fmt.Sprintf("%d extensions, the limit is %d", len(files), MaxExtensions))
+	}
+	extEnv := s.environment(false)
+	for _, path := range files {
+		name := filepath.Base(path)
+		ext := &extension{name: name, registered: make(chan struct{}), ready: make(chan struct{}), wake: make(chan struct{}, 1)}
+		p, err := startProcess(name, path, filepath.Dir(s.bootstrap), extEnv, s.out, func(line string) {
+			sb.emit("extension", line)
+		})
+		if err != nil {
+			return sb.initFailure("Extension.LaunchError", err.Error())
+		}
+		ext.proc = p
+		sb.mu.Lock()
+		sb.byName[name] = ext
+		sb.order = append(sb.order, ext)
+		sb.mu.Unlock()
+		sb.log(Event{Kind: EventExtensionStart, Name: name, Detail: "pid " + strconv.Itoa(p.pid())})
+		go sb.watchExtension(ext)
+	}
+
+	// Every external extension registers before the runtime starts.
+	for _, ext := range sb.externals() {
+		select {
+		case <-ext.registered:
+		case <-ext.proc.exited:
+			return sb.initFailure("Extension.Crash", fmt.Sprintf("extension %s exited before registering: %s", ext.name, ext.proc.exitStatus()))
+		case <-sb.initFailed:
+			return sb.initFailure("", "")
+		case <-deadline.C:
+			return sb.initFailure("Sandbox.Timedout", fmt.Sprintf("extension %s did not register within %v", ext.name, s.cfg.InitTimeout))
+		}
+	}
+
+	rt, err := startProcess("runtime", s.bootstrap, filepath.Dir(s.bootstrap), s.environment(true), s.out, func(line string) {
+		sb.emit("function", line)
+	})
+	if err != nil {
+		return sb.initFailure("Runtime.InvalidEntrypoint", err.Error())
+	}
+	sb.mu.Lock()
+	sb.runtime = rt
+	sb.runtimeStarted = true
+	sb.mu.Unlock()
+	sb.log(Event{Kind: EventRuntimeStart, Name: "runtime", Detail: "pid " + strconv.Itoa(rt.pid())})
+	go sb.watchRuntime(rt)
+
+	select {
+	case <-sb.runtimeReady:
+	case <-rt.exited:
+		return sb.initFailure("Runtime.ExitError", "runtime exited during init: "+rt.exitStatus())
+	case <-sb.initFailed:
+		return sb.initFailure("", "")
+	case <-deadline.C:
+		return sb.initFailure("Sandbox.Timedout", fmt.Sprintf("runtime did not call next within %v", s.cfg.InitTimeout))
+	}
+	sb.emit("platform.initRuntimeDone", map[string]any{
+		"initializationType": s.initType(), "phase": "init", "status": "success",
+	})
+
+	// Init ends when the runtime and every extension called next.
+	for _, ext := range sb.extensions() {
+		select {
+		case <-ext.ready:
+		case <-ext.exited():
+			return sb.initFailure("Extension.Crash", fmt.Sprintf("extension %s exited during init: %s", ext.name, ext.proc.exitStatus()))
+		case <-rt.exited:
+			return sb.initFailure("Runtime.ExitError", "runtime exited during init: "+rt.exitStatus())
+		case <-sb.initFailed:
+			return sb.initFailure("", "")
+		case <-deadline.C:
+			return sb.initFailure("Sandbox.Timedout", fmt.Sprintf("extension %s did not call next within %v", ext.name, s.cfg.InitTimeout))
+		}
+	}
+
+	sb.mu.Lock()
+	sb.phase = phaseReady
+	sb.backlog = nil
+	sb.mu.Unlock()
+	for _, ext := range sb.extensions() {
+		sb.emit("platform.extension", map[string]any{"name": ext.name, "state": "Ready", "events": nonNil(ext.events)})
+	}
+	sb.initDuration = time.Since(sb.initStart)
+	sb.emit("platform.initReport", map[string]any{
+		"initializationType": s.initType(), "phase": "init", "status": "success",
+		"metrics": map[string]any{"durationMs": ms(sb.initDuration)},
+	})
+	sb.log(Event{Kind: EventInitDone, Detail: sb.initDuration.Round(time.Millisecond).String()})
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// initFailure records the failure (typ empty: an init/error call already
+// did), emits the failed init telemetry and tears the environment down.
+func (sb *sandbox) initFailure(typ, msg string) error {
+	if typ != "" {
+		sb.failInit(typ, msg)
+	}
+	sb.mu.Lock()
+	ie := sb.initErr
+	sb.mu.Unlock()
+	if ie == nil { // the phase moved on concurrently; report what we saw
+		ie = &InitError{Type: typ, Message: msg}
+	}
+	status := "failure"
+	if ie.Type == "Sandbox.Timedout" {
+		status = "timeout"
+	}
+	sb.emit("platform.initRuntimeDone", map[string]any{
+		"initializationType": sb.sim.initType(), "phase": "init", "status": status, "errorType": ie.Type,
+	})
+	sb.emit("platform.initReport", map[string]any{
+		"initializationType": sb.sim.initType(), "phase": "init", "status": status, "errorType": ie.Type,
+		"metrics": map[string]any{"durationMs": ms(time.Since(sb.initStart))},
+	})
+	sb.log(Event{Kind: EventInitFailed, Detail: ie.Type + ": " + ie.Message})
+	sb.shutdown(ReasonFailure, sb.sim.cfg.ShutdownBudget)
+	return ie
+}
+
+func (sb *sandbox) externals() []*extension {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	var out []*extension
+	for _, e := range sb.order {
+		if !e.internal {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// extensions returns the registered extensions in registration order.
+func (sb *sandbox) extensions() []*extension {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	var out []*extension
+	for _, e := range sb.order {
+		if e.id != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (sb *sandbox) watchExtension(ext *extension) {
+	<-ext.proc.exited
+	detail := ext.proc.exitStatus()
+	if ext.proc.wasKilled() {
+		detail += " (killed)"
+	}
+	sb.log(Event{Kind: EventExtensionExit, Name: ext.name, Detail: detail})
+	select {
+	case <-sb.dead:
+	default:
+		sb.markBroken("extension " + ext.name + " exited: " + detail)
+	}
+}
+
+func (sb *sandbox) watchRuntime(rt *process) {
+	<-rt.exited
+	detail := rt.exitStatus()
+	if rt.wasKilled() {
+		detail += " (killed)"
+	}
+	sb.log(Event{Kind: EventRuntimeExit, Name: "runtime", Detail: detail})
+}
+
+// shutdown runs the Shutdown phase within budget: the runtime gets SIGTERM
+// and a share of the budget, then SIGKILL; extensions registered for
+// SHUTDOWN get the event and the rest of the budget; all others are killed.
+// Concurrent and later calls wait for the first one and do nothing else.
+func (sb *sandbox) shutdown(reason string, budget time.Duration) {
+	sb.shutOnce.Do(func() { sb.doShutdown(reason, budget) })
+}
+
+func (sb *sandbox) doShutdown(reason string, budget time.Duration) {
+	sb.deadOnce.Do(func() { close(sb.dead) })
+	sb.mu.Lock()
+	sb.phase = phaseShutdown
+	rt := sb.runtime
+	exts := slices.Clone(sb.order)
+	subs := slices.Clone(sb.subs)
+	sb.mu.Unlock()
+	start := time.Now()
+	end := start.Add(budget)
+	sb.log(Event{Kind: EventShutdownStart, Detail: reason})
+
+	if rt != nil && !rt.done() {
+		share := time.Duration(float64(budget) * runtimeShutdownShare)
+		if len(exts) == 0 {
+			share = budget
+		}
+		sb.log(Event{Kind: EventRuntimeSignal, Name: "runtime", Detail: "SIGTERM"})
+		rt.signal(syscall.SIGTERM)
+		select {
+		case <-rt.exited:
+		case <-time.After(share):
+			sb.log(Event{Kind: EventRuntimeSignal, Name: "runtime", Detail: "SIGKILL"})
+			rt.kill()
+		}
+	}
+
+	// Telemetry still pending is delivered before extensions shut down.
+	flushCtx, cancel := context.WithDeadline(context.Background(), start.Add(budget/2))
+	for _, sub := range subs {
+		sub.close(flushCtx)
+	}
+	cancel()
+
+	body, _ := json.Marshal(map[string]any{ // a map of strings and ints always marshals
+		"eventType":      eventShutdown,
+		"shutdownReason": reason,
+		"deadlineMs":     end.UnixMilli(),
+	})
+	var waiting []*extension
+	for _, ext := range exts {
+		if ext.internal || ext.proc == nil || ext.proc.done() {
+			continue
+		}
+		if ext.id != "" && ext.subscribed(eventShutdown) {
+			ext.push(eventShutdown, body)
+			sb.log(Event{Kind: EventExtensionEvent, Name: ext.name, Detail: eventShutdown + " " + reason})
+			waiting = append(waiting, ext)
+			continue
+		}
+		sb.log(Event{Kind: EventExtensionKill, Name: ext.name, Detail: "not registered for SHUTDOWN"})
+		ext.proc.kill()
+	}
+	timer := time.NewTimer(time.Until(end))
+	defer timer.Stop()
+	for _, ext := range waiting {
+		select {
+		case <-ext.proc.exited:
+		case <-timer.C:
+			timer.Reset(0)
+			sb.log(Event{Kind: EventExtensionKill, Name: ext.name, Detail: "shutdown deadline reached"})
+			ext.proc.kill()
+		}
+	}
+	// Anything left (including a runtime that ignored the first kill) goes now.
+	for _, ext := range exts {
+		if ext.proc != nil && !ext.proc.done() {
+			ext.proc.kill()
+		}
+	}
+	if rt != nil && !rt.done() {
+		rt.kill()
+	}
+	sb.log(Event{Kind: EventShutdownDone, Detail: reason})
+}
+
+// ms converts d to fractional milliseconds with microsecond precision.
+func ms(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}
