@@ -449,4 +449,3 @@ func TestManagedInstances(t *testing.T) {
 	}
 	shutdown(t, s)
 }
-
