@@ -446,3 +446,21 @@ func TestMergeFailures(t *testing.T) {
 		})
 	}
 }
+
+func TestGuardForSinkGuards(t *testing.T) {
+	p := testProtector(t)
+	if processGuard.Load() == nil {
+		t.Fatal("processGuard = nil after New, want the first Protector's guard")
+	}
+	var got *guard
+	h := p.Wrap(invokeFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
+		got = guardFor(ctx)
+		return nil, nil
+	}))
+	if _, err := h.Invoke(lambdaCtx("r"), []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got != p.g {
+		t.Errorf("guardFor(handler ctx) = %p, want the wrapping Protector's guard %p", got, p.g)
+	}
+}
