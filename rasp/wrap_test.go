@@ -464,3 +464,14 @@ func TestGuardForSinkGuards(t *testing.T) {
 		t.Errorf("guardFor(handler ctx) = %p, want the wrapping Protector's guard %p", got, p.g)
 	}
 }
+
+func TestPartialBatchFailsClosedOnIncompleteInspection(t *testing.T) {
+	eng := testEngine(t, "marker.yaml", "on_error: allow", "on_error: block\nlimits: {max_fields: 3}")
+	called := false
+	next := invokeFunc(func(context.Context, []byte) ([]byte, error) { called = true; return nil, nil })
+	_, err := testProtector(t, WithEngine(eng), WithPartialBatch(true)).Wrap(next).Invoke(lambdaCtx("r"), threeMessages(0))
+	var be *BlockedError
+	if !errors.As(err, &be) || called {
+		t.Errorf("Invoke() error = %v, handler called = %v, want *BlockedError for the whole batch", err, called)
+	}
+}

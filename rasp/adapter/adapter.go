@@ -31,6 +31,10 @@ const (
 	DefaultMaxFields    = 2048
 )
 
+// maxDepthCap bounds MaxDepth whatever the caller asks, so the scanner's
+// recursion stays shallow.
+const maxDepthCap = 1000
+
 // Limits bound the work Parse does on one event. Zero fields take the
 // defaults. Beyond a limit Parse stops descending and sets
 // Request.Truncated; it never fails because of a limit.
@@ -39,7 +43,7 @@ type Limits struct {
 	// longer bodies are inspected as text up to the bound.
 	MaxBodyBytes int
 	// MaxDepth bounds JSON nesting, counted from each walked document
-	// (a body, an SQS message, a DynamoDB image).
+	// (a body, an SQS message, a DynamoDB image); at most 1000.
 	MaxDepth int
 	// MaxFields bounds the number of fields extracted.
 	MaxFields int
@@ -52,6 +56,7 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
 	}
+	l.MaxDepth = min(l.MaxDepth, maxDepthCap)
 	if l.MaxFields <= 0 {
 		l.MaxFields = DefaultMaxFields
 	}

@@ -160,6 +160,15 @@ func gz(s string) string {
 	return b.String()
 }
 
+// cutGzip compresses s without flushing the end of the stream.
+func cutGzip(s string) string {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	_, _ = w.Write([]byte(s))
+	_ = w.Flush()
+	return b.String()
+}
+
 const multipartBody = "--XyZ\r\n" +
 	"Content-Disposition: form-data; name=\"comment\"\r\n\r\n" +
 	"<script>alert(1)</script>\r\n" +
@@ -251,6 +260,12 @@ func TestParseBodies(t *testing.T) {
 			name: "octet-stream is text",
 			give: v2(t, map[string]string{"content-type": "application/octet-stream"}, "a=1&b=2", false),
 			want: rules.Field{Source: rules.SourceBody, Path: "body", Value: "a=1&b=2"},
+		},
+		{
+			name:      "cut gzip stream keeps what inflated",
+			give:      v2(t, map[string]string{"content-type": "text/plain", "content-encoding": "gzip"}, base64.StdEncoding.EncodeToString([]byte(cutGzip("<script>alert(1)</script>"+strings.Repeat("z", 4000)))), true),
+			want:      rules.Field{Source: rules.SourceBody, Path: "body", Value: "<script>alert(1)</script>" + strings.Repeat("z", 4000)},
+			wantTrunc: true,
 		},
 		{
 			name:      "invalid base64 is inspected as sent",

@@ -172,7 +172,8 @@ func decodeBase64(s string, limit int) (string, error) {
 var errUnknownEncoding = errors.New("unknown content encoding")
 
 // inflate decodes a gzip or deflate body, reading at most limit bytes of
-// output; complete is false when there was more (a bomb stops here).
+// output; complete is false when there was more (a bomb stops here) or
+// when the stream broke after some output, which is then returned.
 func inflate(s, enc string, limit int) (out string, complete bool, err error) {
 	var r io.Reader
 	switch enc {
@@ -195,6 +196,9 @@ func inflate(s, enc string, limit int) (out string, complete bool, err error) {
 	var b bytes.Buffer
 	n, err := io.Copy(&b, io.LimitReader(r, int64(limit)+1))
 	if err != nil {
+		if b.Len() > 0 { // a cut or corrupt stream: inspect what inflated
+			return cutUTF8(b.String(), limit), false, nil
+		}
 		return "", false, err
 	}
 	if n > int64(limit) {
