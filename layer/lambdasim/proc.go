@@ -32,31 +32,77 @@ type process struct {
 }
 
 // startProcess starts path with env in its own process group. Output lines
-// go to stdout/stderr prefixed with "[name] " and to onLine.
+// go to out prefixed with "[name] " and to onLine.
 func startProcess(name, path, dir string, env []string, out outputs, onLine func(string)) (*process, error) {
 	cmd := exec.Command(path)
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// Grandchildren that keep the pipes open must not hang Wait forever.
-	cmd.WaitDelay = time.Second
 	p := &process{name: name, cmd: cmd, exited: make(chan struct{})}
-	ow := &lineWriter{prefix: "[" + name + "] ", w: out.stdout, onLine: onLine, wmu: out.mu}
-	ew := &lineWriter{prefix: "[" + name + "] ", w: out.stderr, onLine: onLine, wmu: out.mu}
-	p.outs = []*lineWriter{ow, ew}
-	cmd.Stdout = ow
-	cmd.Stderr = ew
+	var readers, writers []*os.File
+	for _, w := range []io.Writer{out.stdout, out.stderr} {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			closeAll(readers, writers)
+			return nil, fmt.Errorf("start %s: %w", name, err)
+		}
+		readers, writers = append(readers, pr), append(writers, pw)
+		p.outs = append(p.outs, &lineWriter{prefix: "[" + name + "] ", w: w, onLine: onLine, wmu: out.mu, pipe: pr})
+	}
+	cmd.Stdout, cmd.Stderr = writers[0], writers[1]
 	if err := cmd.Start(); err != nil {
+		closeAll(readers, writers)
 		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	closeAll(nil, writers) // the child holds its own copies
+	var copying sync.WaitGroup
+	for _, lw := range p.outs {
+		copying.Add(1)
+		go func() {
+			defer copying.Done()
+			lw.copyFrom(lw.pipe)
+		}()
 	}
 	go func() {
 		p.err = cmd.Wait()
+		copied := make(chan struct{})
+		go func() { copying.Wait(); close(copied) }()
+		select {
+		case <-copied:
+		case <-time.After(time.Second):
+			// A grandchild keeps the pipes open; stop reading them.
+			closeAll(readers, nil)
+			<-copied
+		}
 		for _, w := range p.outs {
 			w.flush()
 		}
+		closeAll(readers, nil)
 		close(p.exited)
 	}()
 	return p, nil
+}
+
+func closeAll(a, b []*os.File) {
+	for _, f := range append(a, b...) {
+		_ = f.Close() // closing a pipe end cannot fail in a way we could handle
+	}
+}
+
+// syncOutput waits (briefly) until output the process already wrote has
+// been read and turned into lines, so log lines precede the platform
+// events that follow them.
+func (p *process) syncOutput() {
+	for _, lw := range p.outs {
+		for range 200 {
+			if pendingBytes(lw.pipe) <= 0 {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		lw.mu.Lock()
+		lw.mu.Unlock() //nolint:staticcheck // an empty critical section waits for a Write in progress
+	}
 }
 
 // pid returns the child's process id.
@@ -150,6 +196,7 @@ type lineWriter struct {
 	w      io.Writer
 	onLine func(string)
 	wmu    *sync.Mutex // serialises writes of all children to the shared writers
+	pipe   *os.File    // read end the lines come from
 	mu     sync.Mutex
 	buf    []byte
 }
@@ -176,6 +223,20 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 		l.buf = nil
 	}
 	return len(p), nil
+}
+
+// copyFrom feeds everything read from r into the writer until EOF.
+func (l *lineWriter) copyFrom(r io.Reader) {
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			_, _ = l.Write(buf[:n]) // Write never fails
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func (l *lineWriter) flush() {

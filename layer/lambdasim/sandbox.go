@@ -343,6 +343,7 @@ func (sb *sandbox) initialize() error {
 	case <-deadline.C:
 		return sb.initFailure("Sandbox.Timedout", fmt.Sprintf("runtime did not call next within %v", s.cfg.InitTimeout))
 	}
+	rt.syncOutput()
 	sb.emit("platform.initRuntimeDone", map[string]any{
 		"initializationType": s.initType(), "phase": "init", "status": "success",
 	})

@@ -470,6 +470,7 @@ func (s *Sim) runInvoke(sb *sandbox, payload []byte, opts InvokeOptions, resCh c
 		res.Duration = time.Since(start)
 	}
 	resCh <- res
+	rt.syncOutput()
 	if rr.at.IsZero() {
 		rr.at = time.Now()
 	}
