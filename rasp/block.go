@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -308,6 +309,15 @@ type (
 )
 
 const contentTypeJSON = "application/json"
+
+// statusText is "403 Forbidden", for ALB's statusDescription.
+func statusText(code int) string {
+	t := http.StatusText(code)
+	if t == "" {
+		t = "Status"
+	}
+	return strconv.Itoa(code) + " " + t
+}
 
 // httpResponse renders the block response in ev's source shape: never
 // any part of the request beyond the request id.

@@ -1,8 +1,6 @@
 package rasp
 
 import (
-	"net/http"
-
 	"go.uber.org/zap"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
@@ -90,13 +88,4 @@ func WithFunctionName(name string) Option {
 // withGetenv replaces os.Getenv, for tests.
 func withGetenv(getenv func(string) string) Option {
 	return optionFunc(func(o *options) { o.getenv = getenv })
-}
-
-// statusText is "403 Forbidden" for ALB's statusDescription.
-func statusText(code int) string {
-	t := http.StatusText(code)
-	if t == "" {
-		t = "Status"
-	}
-	return itoa(code) + " " + t
 }

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -50,6 +50,9 @@ type Stats struct {
 	// InternalErrors counts malformed events, recovered panics and
 	// inspection errors; each was handled as the policy's on_error says.
 	InternalErrors uint64
+	// Dropped is the number of security events not yet delivered to the
+	// extension (socket absent or full); it resets when one gets through.
+	Dropped uint64
 }
 
 // Stats returns the protector's counters.
@@ -58,6 +61,7 @@ func (p *Protector) Stats() Stats {
 		Invocations:    p.invocations.Load(),
 		Blocked:        p.blocked.Load(),
 		InternalErrors: p.internalErrors.Load(),
+		Dropped:        p.rep.Dropped(),
 	}
 }
 
@@ -200,6 +204,7 @@ func (p *Protector) inspect(ctx context.Context, payload []byte, inv *Invocation
 			ev = nil
 		}
 	}()
+	start := time.Now()
 	ev, err := p.parse(payload, p.lim)
 	if err != nil {
 		p.internalError(inv, err)
@@ -209,6 +214,8 @@ func (p *Protector) inspect(ctx context.Context, payload []byte, inv *Invocation
 	inv.Route = ev.Request.Route
 	inv.Inputs = ev.Request.Fields
 	inv.Decision = p.g.engine.Inspect(ctx, &ev.Request)
+	// The input guard's time is the adapter's plus the engine's.
+	inv.Decision.Elapsed = time.Since(start)
 	if inv.Decision.Err != nil {
 		p.internalErrors.Add(1)
 	}
@@ -275,5 +282,3 @@ func reason(err error) string {
 	}
 	return "inspection error"
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
