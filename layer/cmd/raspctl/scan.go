@@ -24,7 +24,9 @@ const maxScanLine = 8 << 20
 // on stdin, one JSON decision per line on stdout, flushed line by line and
 // in input order. Each input line is {"id":"...","event":{...}} or a bare
 // event object (its id is then the line number). A malformed line gets
-// {"id":"...","error":"..."} and the scan goes on. The output format is a
+// {"id":"...","error":"..."} and the scan goes on. A line is the wrapped
+// form when its only members are "event" (an object) and "id" (a string
+// or a number). The output format is a
 // stable contract for evaluation tools:
 //
 //	{"id":"7","blocked":true,"action":"block","rules":["sqli"],
@@ -99,12 +101,6 @@ type scanError struct {
 	Error string `json:"error"`
 }
 
-// scanLine is the wrapped input form.
-type scanLine struct {
-	ID    json.RawMessage `json:"id"`
-	Event json.RawMessage `json:"event"`
-}
-
 // scan decides on every line of r and writes one result line per input
 // line to w (blank lines are skipped). It fails only when r or w does.
 func scan(r io.Reader, w io.Writer, eng *rules.Engine, now func() time.Time) error {
@@ -144,13 +140,15 @@ func scan(r io.Reader, w io.Writer, eng *rules.Engine, now func() time.Time) err
 // scanOne decides on one input line; lineID is its number.
 func scanOne(line []byte, lineID string, eng *rules.Engine, lim adapter.Limits, now func() time.Time) any {
 	id, event := lineID, line
-	var wrapped scanLine
-	if err := json.Unmarshal(line, &wrapped); err != nil {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(line, &top); err != nil {
 		return scanError{ID: id, Error: "invalid JSON: " + jsonErrorText(err)}
 	}
-	if ev := bytes.TrimSpace(wrapped.Event); len(ev) > 0 && ev[0] == '{' {
+	// The wrapped form has an "event" object and at most an "id" beside
+	// it; anything else is a bare event.
+	if ev := bytes.TrimSpace(top["event"]); len(ev) > 0 && ev[0] == '{' && (len(top) == 1 || (len(top) == 2 && top["id"] != nil)) {
 		event = ev
-		if s, ok := idText(wrapped.ID); ok {
+		if s, ok := idText(top["id"]); ok {
 			id = s
 		}
 	}
