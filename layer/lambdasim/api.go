@@ -337,7 +337,7 @@ func (s *Sim) extensionRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ext == nil {
-		ext = &extension{name: name, internal: true, registered: make(chan struct{}), ready: make(chan struct{}), wake: make(chan struct{}, 1)}
+		ext = newExtension(name, true)
 		sb.byName[name] = ext
 		sb.order = append(sb.order, ext)
 	}
@@ -433,9 +433,10 @@ func (s *Sim) extensionError(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "Extension.InvalidExtensionState", "init/error is only valid during init")
 		return
 	}
-	ext.mu.Lock()
-	ext.failed = true
-	ext.mu.Unlock()
+	if !ext.fail(typ) {
+		writeError(w, http.StatusForbidden, "Extension.InvalidExtensionState", "extension "+ext.name+" already reported an error")
+		return
+	}
 	call := "exit/error"
 	if initCall {
 		call = "init/error"

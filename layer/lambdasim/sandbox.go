@@ -58,7 +58,9 @@ type extension struct {
 	queue   []*delivery
 	current *delivery
 	wake    chan struct{}
-	failed  bool // init/error or exit/error was reported
+	failed  bool          // init/error or exit/error was reported
+	errType string        // the type it reported
+	errored chan struct{} // closed when failed is set
 }
 
 // delivery is one event handed to an extension; done closes when the
@@ -67,6 +69,36 @@ type delivery struct {
 	body []byte
 	kind string
 	done chan struct{}
+}
+
+func newExtension(name string, internal bool) *extension {
+	return &extension{
+		name:       name,
+		internal:   internal,
+		registered: make(chan struct{}),
+		ready:      make(chan struct{}),
+		wake:       make(chan struct{}, 1),
+		errored:    make(chan struct{}),
+	}
+}
+
+// fail records an init/error or exit/error call; it reports false if one
+// was already recorded.
+func (e *extension) fail(typ string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.failed {
+		return false
+	}
+	e.failed, e.errType = true, typ
+	close(e.errored)
+	return true
+}
+
+func (e *extension) reportedError() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.errType
 }
 
 func (e *extension) subscribed(kind string) bool { return slices.Contains(e.events, kind) }
@@ -292,7 +324,7 @@ func (sb *sandbox) initialize() error {
 	extEnv := s.environment(false)
 	for _, path := range files {
 		name := filepath.Base(path)
-		ext := &extension{name: name, registered: make(chan struct{}), ready: make(chan struct{}), wake: make(chan struct{}, 1)}
+		ext := newExtension(name, false)
 		p, err := startProcess(name, path, filepath.Dir(s.bootstrap), extEnv, s.out, func(line string) {
 			sb.emit("extension", line)
 		})

@@ -500,6 +500,9 @@ func (s *Sim) runInvoke(sb *sandbox, payload []byte, opts InvokeOptions, resCh c
 			case <-acks[i].exited():
 				status, errType = "failure", "Extension.Crash"
 				break wait
+			case <-acks[i].errored:
+				status, errType = "failure", acks[i].reportedError()
+				break wait
 			case <-deadline.Done():
 				status, errType = "timeout", "Sandbox.Timedout"
 				break wait
