@@ -204,6 +204,22 @@ func TestParseHTTPParts(t *testing.T) {
 	}
 }
 
+func TestParseQueryOnlyInParameters(t *testing.T) {
+	raw := []byte(`{"version":"2.0","routeKey":"$default","rawPath":"/","rawQueryString":"a=1",` +
+		`"queryStringParameters":{"a":"1","b":"hidden"},"requestContext":{"http":{"method":"GET"}}}`)
+	ev, err := Parse(raw, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := rules.Field{Source: rules.SourceQuery, Path: "query.b", Value: "hidden"}
+	if !hasField(ev, want) {
+		t.Errorf("fields lack %+v; got:\n%s", want, dump(ev))
+	}
+	if n := strings.Count(dump(ev), `query.a = "1"`); n != 1 {
+		t.Errorf("query.a inspected %d times, want once", n)
+	}
+}
+
 func TestParseBodies(t *testing.T) {
 	tests := []struct {
 		name      string

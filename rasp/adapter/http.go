@@ -46,11 +46,12 @@ func httpV2(ev *Event, d *doc, x *extractor) {
 		}
 		x.pop(m)
 	}
-	if q := d.child(0, "rawQueryString"); q >= 0 {
-		x.rawQuery(d.text(q))
-	} else {
-		x.queryObject(d, false)
-	}
+	// rawQueryString is what was sent; queryStringParameters is what
+	// handlers read. Values only the latter carries (a hand-made event)
+	// are inspected too.
+	from := len(x.fields)
+	x.rawQuery(d.text(d.child(0, "rawQueryString")))
+	x.queryExtra(d, from)
 	x.pathParams(d)
 	x.path(rawPath)
 	x.httpBody(d)
@@ -225,6 +226,44 @@ func (x *extractor) queryParams(d *doc, q, except int32, decode bool) {
 		})
 		x.pop(n)
 	}
+}
+
+// queryExtra adds the queryStringParameters whose values are not among
+// the fields added since index from.
+func (x *extractor) queryExtra(d *doc, from int) {
+	q := d.child(0, "queryStringParameters")
+	if !d.isKind(q, kindObject) {
+		return
+	}
+	added := x.fields[min(from, len(x.fields)):]
+	seen := func(v string) bool {
+		for _, f := range added {
+			if !f.Key && f.Value == v {
+				return true
+			}
+		}
+		return false
+	}
+	m := x.push("query")
+	for c := d.first(q); c >= 0; c = d.nextOf(c) {
+		v := d.text(c)
+		if seen(v) {
+			continue
+		}
+		// API Gateway joins repeated parameters with commas.
+		all := strings.Contains(v, ",")
+		for part := range strings.SplitSeq(v, ",") {
+			all = all && seen(part)
+		}
+		if all {
+			continue
+		}
+		name := d.keyOf(c)
+		n := x.push(name)
+		x.addKV(rules.SourceQuery, name, v)
+		x.pop(n)
+	}
+	x.pop(m)
 }
 
 // rawQuery adds the pairs of a raw query string, URL-decoded once.
