@@ -410,3 +410,31 @@ func TestRecordOffsets(t *testing.T) {
 		}
 	}
 }
+
+// TestParseManyHeadersStaysBounded feeds a hand-made event with far more
+// headers than any real request: extraction stops at the field limit.
+func TestParseManyHeadersStaysBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"httpMethod":"GET","path":"/","requestContext":{"elb":{}},"multiValueHeaders":{`)
+	for i := range 20000 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"h%d":["v"]`, i)
+	}
+	b.WriteString(`},"headers":{`)
+	for i := range 20000 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"h%d":"w"`, i)
+	}
+	b.WriteString(`}}`)
+	ev, err := Parse([]byte(b.String()), Limits{MaxFields: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ev.Request.Truncated || len(ev.Request.Fields) != 100 {
+		t.Errorf("Parse() = %d fields, truncated %v, want 100 and true", len(ev.Request.Fields), ev.Request.Truncated)
+	}
+}

@@ -87,7 +87,7 @@ func (x *extractor) headerObject(d *doc, h, except int32) {
 	if !d.isKind(h, kindObject) {
 		return
 	}
-	for c := d.first(h); c >= 0; c = d.nextOf(c) {
+	for c := d.first(h); c >= 0 && !x.full(); c = d.nextOf(c) {
 		name := d.keyOf(c)
 		if except >= 0 && hasValues(d, d.child(except, name), c) {
 			continue
@@ -208,7 +208,7 @@ func (x *extractor) queryParams(d *doc, q, except int32, decode bool) {
 	if !d.isKind(q, kindObject) {
 		return
 	}
-	for c := d.first(q); c >= 0; c = d.nextOf(c) {
+	for c := d.first(q); c >= 0 && !x.full(); c = d.nextOf(c) {
 		name := d.keyOf(c)
 		if except >= 0 && hasValues(d, d.child(except, name), c) {
 			continue
@@ -245,7 +245,7 @@ func (x *extractor) queryExtra(d *doc, from int) {
 		return false
 	}
 	m := x.push("query")
-	for c := d.first(q); c >= 0; c = d.nextOf(c) {
+	for c := d.first(q); c >= 0 && !x.full(); c = d.nextOf(c) {
 		v := d.text(c)
 		if seen(v) {
 			continue
