@@ -94,13 +94,13 @@ func (x *extractor) headerObject(d *doc, h, except int32) {
 		}
 		if equalFold(name, "cookie") {
 			m := x.push("cookies")
-			x.eachValue(d, c, func(v string) { x.cookies(v) })
+			eachString(d, c, func(v string) { x.cookies(v) })
 			x.pop(m)
 			continue
 		}
 		m := x.pushHeader(name)
 		first := true
-		x.eachValue(d, c, func(v string) {
+		eachString(d, c, func(v string) {
 			if first {
 				x.addKV(rules.SourceHeaders, name, v)
 				first = false
@@ -151,10 +151,6 @@ func (x *extractor) pushHeader(name string) int {
 	x.pushLower(name)
 	return m
 }
-
-// eachValue calls f with node c's string value, or each string of an
-// array.
-func (x *extractor) eachValue(d *doc, c int32, f func(string)) { eachString(d, c, f) }
 
 // header returns the first value of header name (case-insensitive).
 func header(d *doc, name string) string {
@@ -218,7 +214,7 @@ func (x *extractor) queryParams(d *doc, q, except int32, decode bool) {
 		}
 		n := x.push(name)
 		x.add(rules.SourceQuery, name, true)
-		x.eachValue(d, c, func(v string) {
+		eachString(d, c, func(v string) {
 			if decode {
 				v = unescape(v, true)
 			}

@@ -55,7 +55,7 @@ func sqsRecord(d *doc, r int32, x *extractor) string {
 				x.add(rules.SourceRecord, d.text(v), false)
 			}
 			if l := d.child(c, "stringListValues"); l >= 0 {
-				x.eachValue(d, l, func(v string) { x.add(rules.SourceRecord, v, false) })
+				eachString(d, l, func(v string) { x.add(rules.SourceRecord, v, false) })
 			}
 			x.pop(n)
 		}
@@ -178,7 +178,7 @@ func (x *extractor) dynamoValue(d *doc, v int32, depth int) {
 			x.add(rules.SourceRecord, d.text(t), false)
 		case "SS":
 			i := 0
-			x.eachValue(d, t, func(s string) {
+			eachString(d, t, func(s string) {
 				n := x.pushIndex(i)
 				x.add(rules.SourceRecord, s, false)
 				x.pop(n)
