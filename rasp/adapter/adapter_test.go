@@ -258,6 +258,13 @@ func TestParseBodies(t *testing.T) {
 			want: rules.Field{Source: rules.SourceBody, Path: "body.avatar.filename", Value: "../../etc/passwd"},
 		},
 		{
+			name: "multipart quoted-printable is decoded",
+			give: v2(t, map[string]string{"content-type": "multipart/form-data; boundary=XyZ"}, "--XyZ\r\n"+
+				"Content-Disposition: form-data; name=\"c\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"+
+				"=3Cscript=3E\r\n--XyZ--\r\n", false),
+			want: rules.Field{Source: rules.SourceBody, Path: "body.c", Value: "<script>"},
+		},
+		{
 			name: "multipart with a wrong boundary is text",
 			give: v2(t, map[string]string{"content-type": "multipart/form-data; boundary=nope"}, "--XyZ\r\nx", false),
 			want: rules.Field{Source: rules.SourceBody, Path: "body", Value: "--XyZ\r\nx"},

@@ -106,7 +106,9 @@ func (x *extractor) multipart(s, boundary string, src rules.Source) bool {
 		if x.full() {
 			return true
 		}
-		p, err := r.NextRawPart()
+		// NextPart decodes quoted-printable parts, as the handler's own
+		// multipart reader would.
+		p, err := r.NextPart()
 		if err == io.EOF {
 			return parts > 0
 		}
