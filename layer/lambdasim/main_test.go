@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -200,4 +201,65 @@ func receivedEvents(t *testing.T, out *syncBuffer, name string) []extEvent {
 		evs = append(evs, ev)
 	}
 	return evs
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		give lambdasim.Config
+	}{
+		{name: "no bootstrap", give: lambdasim.Config{}},
+		{name: "missing bootstrap", give: lambdasim.Config{Bootstrap: filepath.Join(dir, "nope")}},
+		{name: "bootstrap not executable", give: lambdasim.Config{Bootstrap: plain}},
+		{name: "bootstrap is a directory", give: lambdasim.Config{Bootstrap: dir}},
+		{name: "extensions dir is a file", give: lambdasim.Config{Bootstrap: runtimeBin, ExtensionsDir: plain}},
+		{name: "negative timeout", give: lambdasim.Config{Bootstrap: runtimeBin, Timeout: -time.Second}},
+		{name: "memory too small", give: lambdasim.Config{Bootstrap: runtimeBin, MemoryMB: 64}},
+		{name: "memory too large", give: lambdasim.Config{Bootstrap: runtimeBin, MemoryMB: 20000}},
+		{name: "public api address", give: lambdasim.Config{Bootstrap: runtimeBin, APIAddr: "0.0.0.0:0"}},
+		{name: "public invoke address", give: lambdasim.Config{Bootstrap: runtimeBin, InvokeAddr: ":9000"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := lambdasim.New(tt.give)
+			if !errors.Is(err, lambdasim.ErrInvalidConfig) {
+				t.Errorf("New() = %v, %v, want ErrInvalidConfig", s, err)
+			}
+		})
+	}
+}
+
+func TestNonExecutableExtensionIgnored(t *testing.T) {
+	dir := extDir(t, "logger")
+	if err := os.WriteFile(filepath.Join(dir, "README"), []byte("not an extension"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "subdir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newSim(t, lambdasim.Config{ExtensionsDir: dir})
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatalf("Start() = %v", err)
+	}
+	starts := eventsOf(s, lambdasim.EventExtensionStart, "")
+	if len(starts) != 1 || starts[0].Name != "logger" {
+		t.Errorf("started extensions = %v, want only logger", starts)
+	}
+}
+
+func TestTooManyExtensions(t *testing.T) {
+	names := make([]string, lambdasim.MaxExtensions+1)
+	for i := range names {
+		names[i] = fmt.Sprintf("logger%02d", i)
+	}
+	s, _ := newSim(t, lambdasim.Config{ExtensionsDir: extDir(t, names...)})
+	var ie *lambdasim.InitError
+	if err := s.Start(context.Background()); !errors.As(err, &ie) || ie.Type != "Extension.TooManyExtensions" {
+		t.Errorf("Start() = %v, want Extension.TooManyExtensions", err)
+	}
 }
