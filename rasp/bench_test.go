@@ -145,3 +145,20 @@ func BenchmarkReporterSend(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkWrapParallel measures concurrent invocations sharing one
+// Protector (Lambda Managed Instances).
+func BenchmarkWrapParallel(b *testing.B) {
+	h := benchProtector(b)
+	raw := []byte(typicalV2)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := lambdaCtx("8f5e0a1c-5d3b-4c61-9c1e-2f0f6a1b7c42")
+		for pb.Next() {
+			if _, err := h.Invoke(ctx, raw); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

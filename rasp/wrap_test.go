@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
 	"github.com/lambda-rasp/lambda-rasp/rules"
@@ -473,5 +477,20 @@ func TestPartialBatchFailsClosedOnIncompleteInspection(t *testing.T) {
 	var be *BlockedError
 	if !errors.As(err, &be) || called {
 		t.Errorf("Invoke() error = %v, handler called = %v, want *BlockedError for the whole batch", err, called)
+	}
+}
+
+func TestLoggerSeesInternalErrors(t *testing.T) {
+	core, logs := observer.New(zapcore.WarnLevel)
+	h := testProtector(t, WithLogger(zap.New(core))).Wrap(invokeFunc(func(context.Context, []byte) ([]byte, error) { return nil, nil }))
+	if _, err := h.Invoke(lambdaCtx("req-7"), []byte(`{"secret":"hunter2"`)); err != nil {
+		t.Fatal(err)
+	}
+	if logs.Len() != 1 {
+		t.Fatalf("%d log entries, want 1", logs.Len())
+	}
+	e := logs.All()[0]
+	if e.ContextMap()["request_id"] != "req-7" || strings.Contains(fmt.Sprint(e.ContextMap()), "hunter2") {
+		t.Errorf("log entry = %v, want the request id and no payload", e.ContextMap())
 	}
 }
