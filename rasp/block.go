@@ -139,7 +139,10 @@ func recordIndex(path string) (int, bool) {
 		return 0, false
 	}
 	i, err := strconv.Atoi(rest[:end])
-	return i, err == nil && i >= 0
+	if err != nil || i < 0 {
+		return 0, false
+	}
+	return i, true
 }
 
 // block answers a blocked invocation: an HTTP response for HTTP-shaped
