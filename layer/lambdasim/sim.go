@@ -129,14 +129,16 @@ func (s *Sim) ensureSandbox(ctx context.Context) (*sandbox, error) {
 	return sb, nil
 }
 
-// reset shuts sb down with reason; the next invoke initialises a new environment.
+// reset shuts sb down with reason; the next invoke initialises a new
+// environment. sb stays current while it shuts down so that its extensions
+// can still fetch their SHUTDOWN event.
 func (s *Sim) reset(sb *sandbox, reason string) {
+	sb.shutdown(reason, s.cfg.ShutdownBudget)
 	s.mu.Lock()
 	if s.current == sb {
 		s.current = nil
 	}
 	s.mu.Unlock()
-	sb.shutdown(reason, s.cfg.ShutdownBudget)
 }
 
 // Shutdown runs the Shutdown phase with reason (ReasonSpindown if empty),
@@ -164,10 +166,9 @@ func (s *Sim) Shutdown(ctx context.Context, reason string) error {
 	}
 	s.mu.Lock()
 	sb := s.current
-	s.current = nil
 	s.mu.Unlock()
 	if sb != nil {
-		sb.shutdown(reason, s.cfg.ShutdownBudget)
+		s.reset(sb, reason)
 	}
 	<-locked
 	s.phase.Unlock()
