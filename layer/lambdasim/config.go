@@ -32,6 +32,8 @@ const (
 	// MaxPayloadBytes is the synchronous invoke request and response size limit.
 	MaxPayloadBytes = 6 * 1024 * 1024
 
+	// internalShutdownBudget is the Shutdown phase with internal extensions only.
+	internalShutdownBudget = 500 * time.Millisecond
 	// runtimeShutdownShare is the part of the shutdown budget the runtime gets
 	// between SIGTERM and SIGKILL.
 	runtimeShutdownShare = 0.3

@@ -353,7 +353,18 @@ func TestShutdownOrderAndDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	invoke(t, s, `{}`)
+	waitFor(t, s, lambdasim.EventInvokeEnd, "success")
+	var states []string
+	for _, e := range s.Extensions() {
+		states = append(states, e.Name+":"+string(e.State)+":"+strings.Join(e.Events, "+"))
+	}
+	if got, want := strings.Join(states, " "), "logger:Ready:INVOKE+SHUTDOWN noshutdown:Ready:INVOKE stuck:Ready:INVOKE+SHUTDOWN"; got != want {
+		t.Errorf("Extensions() = %s, want %s", got, want)
+	}
 	shutdown(t, s)
+	if got := s.Extensions(); len(got) != 0 {
+		t.Errorf("Extensions() after Shutdown = %v, want none", got)
+	}
 
 	start := eventsOf(s, lambdasim.EventShutdownStart, "")
 	if len(start) != 1 || start[0].Detail != "spindown" {
@@ -448,4 +459,40 @@ func TestManagedInstances(t *testing.T) {
 		t.Errorf("invokes did not overlap: %+v", spans)
 	}
 	shutdown(t, s)
+}
+
+func TestShutdownBudgetByRegistrations(t *testing.T) {
+	tests := []struct {
+		name        string
+		giveEnv     map[string]string
+		wantSignals string
+		wantOutput  string
+	}{
+		{name: "no extensions: killed at once", wantSignals: "SIGKILL"},
+		{name: "internal extension: SIGTERM first", giveEnv: map[string]string{"SIMTEST_RUNTIME_MODE": "sigterm"}, wantSignals: "SIGTERM", wantOutput: "[runtime] sigterm received\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, out := newSim(t, lambdasim.Config{Env: tt.giveEnv})
+			invoke(t, s, `{}`)
+			shutdown(t, s)
+			var got []string
+			for _, e := range eventsOf(s, lambdasim.EventRuntimeSignal, "runtime") {
+				got = append(got, e.Detail)
+			}
+			if strings.Join(got, ",") != tt.wantSignals {
+				t.Errorf("runtime signals = %v, want %s", got, tt.wantSignals)
+			}
+			if !strings.Contains(out.String(), tt.wantOutput) {
+				t.Errorf("output lacks %q:\n%s", tt.wantOutput, out.String())
+			}
+			if tt.giveEnv != nil {
+				regs := eventsOf(s, lambdasim.EventExtensionRegister, "GoLangEnableSIGTERM")
+				if len(regs) != 1 || !strings.HasPrefix(regs[0].Detail, "internal") {
+					t.Errorf("internal registration = %v", regs)
+				}
+			}
+		})
+	}
 }

@@ -325,16 +325,19 @@ func (sb *sandbox) initialize() error {
 	for _, path := range files {
 		name := filepath.Base(path)
 		ext := newExtension(name, false)
+		// Known before it starts: it may register at once.
+		sb.mu.Lock()
+		sb.byName[name] = ext
+		sb.order = append(sb.order, ext)
+		sb.mu.Unlock()
 		p, err := startProcess(name, path, filepath.Dir(s.bootstrap), extEnv, s.out, func(line string) {
 			sb.emit("extension", line)
 		})
 		if err != nil {
 			return sb.initFailure("Extension.LaunchError", err.Error())
 		}
-		ext.proc = p
 		sb.mu.Lock()
-		sb.byName[name] = ext
-		sb.order = append(sb.order, ext)
+		ext.proc = p
 		sb.mu.Unlock()
 		sb.log(Event{Kind: EventExtensionStart, Name: name, Detail: "pid " + strconv.Itoa(p.pid())})
 		go sb.watchExtension(ext)
@@ -353,6 +356,10 @@ func (sb *sandbox) initialize() error {
 		}
 	}
 
+	// Set first: the runtime may register internal extensions at once.
+	sb.mu.Lock()
+	sb.runtimeStarted = true
+	sb.mu.Unlock()
 	rt, err := startProcess("runtime", s.bootstrap, filepath.Dir(s.bootstrap), s.environment(true), s.out, func(line string) {
 		sb.emit("function", line)
 	})
@@ -361,7 +368,6 @@ func (sb *sandbox) initialize() error {
 	}
 	sb.mu.Lock()
 	sb.runtime = rt
-	sb.runtimeStarted = true
 	sb.mu.Unlock()
 	sb.log(Event{Kind: EventRuntimeStart, Name: "runtime", Detail: "pid " + strconv.Itoa(rt.pid())})
 	go sb.watchRuntime(rt)
@@ -514,13 +520,31 @@ func (sb *sandbox) doShutdown(reason string, budget time.Duration) {
 	end := start.Add(budget)
 	sb.log(Event{Kind: EventShutdownStart, Detail: reason})
 
+	// The budget depends on who registered: nobody → the runtime is killed
+	// at once; internal extensions only → the runtime gets SIGTERM and at
+	// most internalShutdownBudget; external extensions → the runtime gets
+	// SIGTERM and its share, the extensions the rest.
+	internal, external := 0, 0
+	for _, e := range exts {
+		switch {
+		case e.id == "":
+		case e.internal:
+			internal++
+		default:
+			external++
+		}
+	}
 	if rt != nil && !rt.done() {
 		share := time.Duration(float64(budget) * runtimeShutdownShare)
-		if len(exts) == 0 {
-			share = budget
+		if external == 0 {
+			share = min(budget, internalShutdownBudget)
 		}
-		sb.log(Event{Kind: EventRuntimeSignal, Name: "runtime", Detail: "SIGTERM"})
-		rt.signal(syscall.SIGTERM)
+		if internal+external == 0 {
+			share = 0
+		} else {
+			sb.log(Event{Kind: EventRuntimeSignal, Name: "runtime", Detail: "SIGTERM"})
+			rt.signal(syscall.SIGTERM)
+		}
 		select {
 		case <-rt.exited:
 		case <-time.After(share):
@@ -581,4 +605,75 @@ func (sb *sandbox) doShutdown(reason string, budget time.Duration) {
 // ms converts d to fractional milliseconds with microsecond precision.
 func ms(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
+}
+
+// ExtensionState is where an extension is in its lifecycle.
+type ExtensionState string
+
+// Extension states reported by Sim.Extensions.
+const (
+	// ExtensionLaunched is an external extension started but not registered.
+	ExtensionLaunched ExtensionState = "Launched"
+	// ExtensionRegistered has registered but not called next yet.
+	ExtensionRegistered ExtensionState = "Registered"
+	// ExtensionReady waits in event/next.
+	ExtensionReady ExtensionState = "Ready"
+	// ExtensionProcessing received an event and has not called next again.
+	ExtensionProcessing ExtensionState = "Processing"
+	// ExtensionFailed reported init/error or exit/error.
+	ExtensionFailed ExtensionState = "Failed"
+	// ExtensionExited is an external extension whose process ended.
+	ExtensionExited ExtensionState = "Exited"
+)
+
+// ExtensionInfo describes one extension of the current environment.
+type ExtensionInfo struct {
+	// Name is the registered name (the file name for external extensions).
+	Name string
+	// ID is the Lambda-Extension-Identifier; empty before registration.
+	ID string
+	// Internal is true for extensions registered from the runtime process.
+	Internal bool
+	// Events lists the events it registered for.
+	Events []string
+	// State is its lifecycle state.
+	State ExtensionState
+}
+
+func (sb *sandbox) extensionInfos() []ExtensionInfo {
+	sb.mu.Lock()
+	exts := slices.Clone(sb.order)
+	sb.mu.Unlock()
+	out := make([]ExtensionInfo, 0, len(exts))
+	for _, e := range exts {
+		sb.mu.Lock()
+		info := ExtensionInfo{Name: e.name, ID: e.id, Internal: e.internal, Events: slices.Clone(e.events)}
+		proc := e.proc
+		sb.mu.Unlock()
+		e.mu.Lock()
+		processing, failed := e.current != nil || len(e.queue) > 0, e.failed
+		e.mu.Unlock()
+		ready := false
+		select {
+		case <-e.ready:
+			ready = true
+		default:
+		}
+		switch {
+		case proc != nil && proc.done():
+			info.State = ExtensionExited
+		case failed:
+			info.State = ExtensionFailed
+		case info.ID == "":
+			info.State = ExtensionLaunched
+		case processing:
+			info.State = ExtensionProcessing
+		case ready:
+			info.State = ExtensionReady
+		default:
+			info.State = ExtensionRegistered
+		}
+		out = append(out, info)
+	}
+	return out
 }

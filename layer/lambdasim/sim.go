@@ -84,6 +84,16 @@ func (s *Sim) InvokeURL() string {
 // Events returns a copy of the lifecycle log.
 func (s *Sim) Events() []Event { return s.events.snapshot() }
 
+// Extensions describes the extensions of the current environment, in
+// launch and registration order; it is empty when no environment exists.
+func (s *Sim) Extensions() []ExtensionInfo {
+	sb := s.sandbox()
+	if sb == nil {
+		return nil
+	}
+	return sb.extensionInfos()
+}
+
 // Start runs the Init phase. It returns an *InitError when an extension or
 // the runtime fails to initialise; the next Invoke then retries Init.
 func (s *Sim) Start(ctx context.Context) error {

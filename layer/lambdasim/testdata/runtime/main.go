@@ -84,6 +84,12 @@ func main() {
 		os.Exit(3)
 	case "ignoreterm":
 		signal.Ignore(syscall.SIGTERM)
+	case "sigterm":
+		// Registers the internal extension that asks for SIGTERM before SIGKILL.
+		lambda.StartWithOptions(handle, lambda.WithEnableSIGTERM(func() {
+			fmt.Println("sigterm received")
+			os.Exit(0)
+		}))
 	}
 	lambda.Start(handle)
 }
