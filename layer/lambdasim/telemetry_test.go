@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lambda-rasp/lambda-rasp/layer/lambdasim"
 )
@@ -184,5 +185,26 @@ func TestTelemetryManaged(t *testing.T) {
 				t.Errorf("initStart = %v", all[0].Record)
 			}
 		})
+	}
+}
+
+func TestTelemetryBufferingTimeout(t *testing.T) {
+	// With timeoutMs at its 30 s maximum nothing is sent during the invokes;
+	// the final flush before SHUTDOWN delivers everything in one batch.
+	s, out := newSim(t, lambdasim.Config{ExtensionsDir: extDir(t, "telemetry"), Env: map[string]string{"SIMTEST_TIMEOUT_MS": "30000"}})
+	invoke(t, s, `{"n":1}`)
+	invoke(t, s, `{"n":2}`)
+	time.Sleep(300 * time.Millisecond)
+	if d := eventsOf(s, lambdasim.EventTelemetryDeliver, ""); len(d) != 0 {
+		t.Errorf("delivered before timeoutMs: %v", d)
+	}
+	shutdown(t, s)
+	batches := telemetryBatches(t, out, "telemetry")
+	if len(batches) != 1 {
+		t.Fatalf("batches = %d, want 1", len(batches))
+	}
+	types, _ := platformTypes(batches)
+	if n := strings.Count(strings.Join(types, " "), "platform.report"); n != 2 {
+		t.Errorf("final batch has %d reports, want 2: %v", n, types)
 	}
 }

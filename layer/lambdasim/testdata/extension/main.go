@@ -133,8 +133,12 @@ func main() {
 		if schema == "" {
 			schema = "2022-12-13"
 		}
+		timeoutMs := os.Getenv("SIMTEST_TIMEOUT_MS")
+		if timeoutMs == "" {
+			timeoutMs = "25"
+		}
 		port := ln.Addr().(*net.TCPAddr).Port
-		body := fmt.Sprintf(`{"schemaVersion":%q,"types":["platform","function"],"buffering":{"maxItems":1000,"maxBytes":262144,"timeoutMs":25},"destination":{"protocol":"HTTP","URI":"http://sandbox.localdomain:%d/telemetry"}}`, schema, port)
+		body := fmt.Sprintf(`{"schemaVersion":%q,"types":["platform","function"],"buffering":{"maxItems":1000,"maxBytes":262144,"timeoutMs":%s},"destination":{"protocol":"HTTP","URI":"http://sandbox.localdomain:%d/telemetry"}}`, schema, timeoutMs, port)
 		status, _, b := call(http.MethodPut, "/2022-07-01/telemetry", map[string]string{"Lambda-Extension-Identifier": id, "Content-Type": "application/json"}, body)
 		report("subscribe", status, raw(b))
 	}
