@@ -95,7 +95,9 @@ func (s *Sim) Extensions() []ExtensionInfo {
 }
 
 // Start runs the Init phase. It returns an *InitError when an extension or
-// the runtime fails to initialise; the next Invoke then retries Init.
+// the runtime fails to initialise; the next Invoke then retries Init. ctx is
+// checked before Init begins; Init itself is bounded by Config.InitTimeout,
+// as on the service, where a caller going away does not stop an Init.
 func (s *Sim) Start(ctx context.Context) error {
 	s.phase.Lock()
 	defer s.phase.Unlock()
@@ -195,6 +197,12 @@ func (s *Sim) Shutdown(ctx context.Context, reason string) error {
 		return fmt.Errorf("close listeners: %w", err)
 	}
 	return nil
+}
+
+// Close is Shutdown with ReasonSpindown and no deadline beyond the
+// Shutdown phase's own budget.
+func (s *Sim) Close() error {
+	return s.Shutdown(context.Background(), ReasonSpindown)
 }
 
 func (s *Sim) initType() string {

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -121,5 +122,40 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "shutdown.done") {
 		t.Errorf("lifecycle events missing from stderr:\n%s", stderr.String())
+	}
+}
+
+func TestBinaryStopsOnSIGTERM(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "lambdasim")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	stderr := &syncBuffer{}
+	cmd := exec.Command(bin, "--bootstrap", runtimeBin, "--addr", "127.0.0.1:0", "--events")
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(stderr.String(), "lambdasim: ready"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready; stderr:\n%s", stderr.String())
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM = %v, want status 0\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), "shutdown.start name= req= spindown") {
+		t.Errorf("no spindown shutdown in:\n%s", stderr.String())
 	}
 }
