@@ -1,11 +1,6 @@
-// Package detect holds the built-in attack detectors (sqli, xss, cmdi,
-// traversal, ssrf, jndi, nosql, ssti, proto, crlf) used by rules.Engine.
-//
-// A detector looks at one field value at a time. Decoded views of the value
-// (URL-decoded until stable, HTML entities, \uXXXX, case-folded, ...) are
-// computed lazily and at most once per field in a [Scratch], so several
-// detectors share the decoding work.
 package detect
+
+import "strings"
 
 // Input is one field value as a detector sees it.
 type Input struct {
@@ -32,4 +27,65 @@ type Detector interface {
 	Category() string
 	// Detect reports whether in is an attack. sc has been Reset for in.Value.
 	Detect(sc *Scratch, in Input) (Finding, bool)
+}
+
+// builtins is the table of built-in detectors, sorted by name. Detectors
+// are stateless values, so the table is never written.
+var builtins = [...]Detector{
+	cmdi{},
+	crlf{},
+	jndi{},
+	nosql{},
+	proto{},
+	sqli{},
+	ssrf{},
+	ssti{},
+	traversal{},
+	xss{},
+}
+
+// Builtin returns the built-in detector named name ("sqli", "xss", "cmdi",
+// "traversal", "ssrf", "jndi", "nosql", "ssti", "proto", "crlf").
+func Builtin(name string) (Detector, bool) {
+	for _, d := range builtins {
+		if d.Name() == name {
+			return d, true
+		}
+	}
+	return nil, false
+}
+
+// Names returns the built-in detector names, sorted.
+func Names() []string {
+	out := make([]string, len(builtins))
+	for i, d := range builtins {
+		out[i] = d.Name()
+	}
+	return out
+}
+
+// hit returns a finding with evidence s[i:j] clamped to s.
+func hit(s string, i, j int, reason string) (Finding, bool) {
+	i = max(0, min(i, len(s)))
+	j = max(i, min(j, len(s)))
+	return Finding{Evidence: s[i:j], Reason: reason}, true
+}
+
+// miss is the result of a detector that found nothing.
+func miss() (Finding, bool) { return Finding{}, false }
+
+// isWord reports an ASCII letter, digit or underscore.
+func isWord(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// isSp reports ASCII whitespace.
+func isSp(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
+
+// skip returns the first index >= i in s whose byte is not in set.
+func skip(s string, i int, set string) int {
+	for i < len(s) && strings.IndexByte(set, s[i]) >= 0 {
+		i++
+	}
+	return i
 }

@@ -1,0 +1,82 @@
+package decode
+
+// Overlong normalises byte sequences that decoders have historically let
+// through as ASCII: overlong UTF-8 forms (C0/C1 xx, E0 80..9F xx,
+// F0 80..8F xx xx, e.g. C0 AF for '/'; C0/C1 are decoded leniently even
+// with a bad continuation byte, as IIS did) and the fullwidth forms
+// U+FF01..U+FF5E plus the slash look-alikes U+2215 and U+2216, all mapped to
+// their ASCII counterpart.
+func Overlong(dst []byte, s string) ([]byte, bool) {
+	i := 0
+	for ; i < len(s); i++ {
+		if s[i] >= 0xC0 {
+			if _, n := overlongAt(s, i); n > 0 {
+				break
+			}
+		}
+	}
+	if i == len(s) {
+		return dst, false
+	}
+	out := start(dst, s, i)
+	for i < len(s) {
+		if s[i] >= 0xC0 {
+			if c, n := overlongAt(s, i); n > 0 {
+				out = append(out, c)
+				i += n
+				continue
+			}
+		}
+		out = append(out, s[i])
+		i++
+	}
+	return out, true
+}
+
+// overlongAt returns the ASCII byte an overlong or look-alike sequence at
+// s[i] stands for and the sequence length, or length 0.
+func overlongAt(s string, i int) (byte, int) {
+	c := s[i]
+	cont := func(k int) bool { return k < len(s) && s[k]&0xC0 == 0x80 }
+	switch {
+	case c == 0xC0 || c == 0xC1:
+		if i+1 < len(s) {
+			return (c&1)<<6 | s[i+1]&0x3F, 2
+		}
+	case c == 0xE0:
+		if i+2 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9F && cont(i+2) {
+			r := rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
+			if r < 0x80 {
+				return byte(r), 3
+			}
+		}
+	case c == 0xF0:
+		if i+3 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x8F && cont(i+2) && cont(i+3) {
+			r := rune(s[i+1]&0x3F)<<12 | rune(s[i+2]&0x3F)<<6 | rune(s[i+3]&0x3F)
+			if r < 0x80 {
+				return byte(r), 4
+			}
+		}
+	case c == 0xEF:
+		// U+FF01..U+FF5E: EF BC 81..BF, EF BD 80..9E.
+		if i+2 < len(s) {
+			switch {
+			case s[i+1] == 0xBC && s[i+2] >= 0x81 && s[i+2] <= 0xBF:
+				return s[i+2] - 0x81 + '!', 3
+			case s[i+1] == 0xBD && s[i+2] >= 0x80 && s[i+2] <= 0x9E:
+				return s[i+2] - 0x80 + '`', 3
+			}
+		}
+	case c == 0xE2:
+		// U+2215 DIVISION SLASH, U+2216 SET MINUS: E2 88 95/96.
+		if i+2 < len(s) && s[i+1] == 0x88 {
+			switch s[i+2] {
+			case 0x95:
+				return '/', 3
+			case 0x96:
+				return '\\', 3
+			}
+		}
+	}
+	return 0, 0
+}

@@ -1,0 +1,190 @@
+package detect
+
+import (
+	"strings"
+
+	"github.com/lambda-rasp/lambda-rasp/rules/internal/decode"
+)
+
+// cmdi detects OS command injection: a shell separator or substitution
+// (; | || & && newline `...` $(...)) followed by a command word, and calls
+// of the usual command-execution functions (system(, exec(, passthru(,
+// shell_exec(, popen(, proc_open().
+//
+// Before looking for command words the lower-case view is normalised the
+// way a shell would read it: quotes, backslashes and caret escapes inside
+// words are dropped (w'h'o\am^i is whoami), ${IFS} and $IFS become a space,
+// positional parameters ($@, $9) vanish, and leading paths are ignored
+// (/usr/bin/id is id, C:\Windows\System32\cmd.exe is cmd).
+//
+// Command words come in two groups. Strong ones (whoami, uname, wget,
+// curl, nc, bash, powershell, ...) are rarely English and hit on their own
+// after a separator. Weak ones (id, ls, cat, type, echo, ping, sleep, ...)
+// are also English words, so they hit only when what follows looks like
+// shell arguments: an option (-la), a path (/etc, C:\, ~), a variable, a
+// number, another separator or the end of the value.
+type cmdi struct{}
+
+// Name implements Detector.
+func (cmdi) Name() string { return "cmdi" }
+
+// Category implements Detector.
+func (cmdi) Category() string { return "cmdi" }
+
+// cmdiTriggers are the classes of separators and substitutions.
+const cmdiTriggers = cSemi | cPipe | cAmp | cTick | cCRLF | cDollar | cParen
+
+// strongCommands hit after a separator on their own.
+var strongCommands = [...]string{
+	"whoami", "uname", "ifconfig", "ipconfig", "netstat", "nslookup", "wget",
+	"curl", "nc", "ncat", "netcat", "bash", "sh", "zsh", "ksh", "csh", "tcsh",
+	"powershell", "pwsh", "cmd", "systeminfo", "sysinfo", "telnet", "python",
+	"python2", "python3", "perl", "php", "ruby", "chmod", "chown", "crontab",
+	"useradd", "tasklist", "taskkill", "certutil", "bitsadmin", "wmic",
+	"mkfifo", "socat", "tftp", "sudo", "busybox", "netsh", "hostname",
+	"getent", "net", "reg", "nohup", "xterm", "rm", "uptime", "lsb_release",
+	"printenv", "passwd", "shutdown", "reboot", "killall", "pkill", "nmap",
+	"scp", "ssh", "tcpdump", "iptables", "arp", "route", "traceroute",
+	"tracert", "ver", "vol", "systemctl", "lua", "awk", "gawk", "sed", "xargs",
+}
+
+// weakCommands hit after a separator only with shell-like arguments.
+var weakCommands = [...]string{
+	"id", "ls", "dir", "cat", "type", "echo", "ping", "sleep", "pwd", "env",
+	"set", "more", "less", "head", "tail", "kill", "find", "date", "time",
+	"host", "dig", "which", "who", "w", "ps", "tar", "cp", "mv", "touch",
+	"mkdir", "copy", "del", "print", "timeout", "exit", "start", "call",
+	"export", "source", "eval", "exec", "nl", "od", "tac", "less", "grep",
+	"sort", "uniq", "base64", "file", "stat", "whois", "df", "du", "top",
+	"free", "last", "lsof", "cut", "rev", "wc",
+}
+
+// execFuncs are command-execution calls of common server languages.
+var execFuncs = [...]string{
+	"system(", "exec(", "passthru(", "shell_exec(", "popen(", "proc_open(",
+	"pcntl_exec(", "os.system(", "subprocess.", "getruntime().exec(",
+	"child_process", "execsync(", "spawnsync(",
+}
+
+// Detect implements Detector.
+func (cmdi) Detect(sc *Scratch, in Input) (Finding, bool) {
+	m := sc.Mask()
+	if m&cmdiTriggers == 0 {
+		return miss()
+	}
+	l := sc.Lower()
+	if m&cParen != 0 {
+		for _, f := range execFuncs {
+			if i := strings.Index(l, f); i >= 0 && (i == 0 || !isWord(l[i-1]) || f[0] == 'o' || f[0] == 'g') {
+				return hit(l, i, i+len(f), "exec call")
+			}
+		}
+	}
+	b := shellNormalise(sc.buf(), l)
+	sc.keep(b)
+	n := decode.String(b)
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		var j int
+		switch {
+		case c == ';' || c == '|' || c == '&' || c == '\n' || c == '\r' || c == '`':
+			j = i + 1
+			if j < len(n) && (n[j] == c) {
+				j++
+			}
+		case c == '$' && i+1 < len(n) && n[i+1] == '(':
+			j = i + 2
+		case (c == '<' || c == '>') && i+1 < len(n) && n[i+1] == '(':
+			j = i + 2
+		default:
+			continue
+		}
+		if e, ok := commandAt(n, j); ok {
+			return hit(l, min(i, len(l)), min(e, len(l)), "command after separator")
+		}
+	}
+	return miss()
+}
+
+// shellNormalise appends l to dst the way a shell tokenises words: quotes,
+// backslashes and carets dropped, ${ifs} and $ifs as a space, $@ $* and
+// $0..$9 dropped, tabs as spaces.
+func shellNormalise(dst []byte, l string) []byte {
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		switch c {
+		case '\'', '"', '\\', '^':
+			continue
+		case '\t', '\v', '\f':
+			dst = append(dst, ' ')
+			continue
+		case '$':
+			switch {
+			case strings.HasPrefix(l[i:], "${ifs}"):
+				dst = append(dst, ' ')
+				i += 5
+				continue
+			case strings.HasPrefix(l[i:], "$ifs"):
+				dst = append(dst, ' ')
+				i += 3
+				continue
+			case i+1 < len(l) && (l[i+1] == '@' || l[i+1] == '*' || l[i+1] >= '0' && l[i+1] <= '9'):
+				i++
+				continue
+			}
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// commandAt reports whether a command word starts at n[i:] (after spaces
+// and grouping characters) and returns where the match ends.
+func commandAt(n string, i int) (int, bool) {
+	i = skip(n, i, " ({!")
+	s := i
+	for i < len(n) && (isWord(n[i]) || n[i] == '.' || n[i] == '/' || n[i] == '-' || n[i] == ':') {
+		i++
+	}
+	word := n[s:i]
+	if k := strings.LastIndexAny(word, "/:"); k >= 0 {
+		word = word[k+1:]
+	}
+	word = strings.TrimSuffix(word, ".exe")
+	if word == "" {
+		return 0, false
+	}
+	for _, w := range strongCommands {
+		if word == w {
+			return i, true
+		}
+	}
+	for _, w := range weakCommands {
+		if word == w {
+			return i, shellArgs(n, i)
+		}
+	}
+	return 0, false
+}
+
+// shellArgs reports whether n[i:] looks like the arguments of a command:
+// the end of the value, a separator or redirection, or an argument that
+// is an option, a path, a variable or a number.
+func shellArgs(n string, i int) bool {
+	if i < len(n) && isWord(n[i]) {
+		return false
+	}
+	i = skip(n, i, " ,")
+	if i >= len(n) {
+		return true
+	}
+	switch c := n[i]; {
+	case strings.IndexByte(";|&`)}<>\n\r-/~$.%*", c) >= 0:
+		return true
+	case c >= '0' && c <= '9':
+		return true
+	case c >= 'a' && c <= 'z' && i+1 < len(n) && n[i+1] == ':':
+		return true // a Windows drive
+	}
+	return false
+}

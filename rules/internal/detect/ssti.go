@@ -1,0 +1,129 @@
+package detect
+
+import "strings"
+
+// ssti detects server-side template injection: template delimiters that
+// enclose an expression rather than a plain variable name.
+//
+// Delimiters: {{ }}, {% %}, ${ }, #{ }, *{ }, @{ }, ~{ }, <%= %> / <% %>,
+// [[ ]], {$ } (Smarty), @( ) (Razor), <#...> and ${...} (FreeMarker),
+// #set( / #foreach( (Velocity), {php}. An enclosed expression is a hit
+// when it holds an operator or call syntax (7*7, x.y(), a[0], a|filter,
+// 'str'), a dunder attribute (__class__) or one of the objects template
+// exploits start from (config, self, request, T(java...), ...).
+// {{name}} and ${user} alone are left alone: templates echoed back as
+// text are common and harmless, and ${jndi:...} is the jndi detector's.
+type ssti struct{}
+
+// Name implements Detector.
+func (ssti) Name() string { return "ssti" }
+
+// Category implements Detector.
+func (ssti) Category() string { return "ssti" }
+
+// sstiRoots are objects and keywords that template-injection payloads
+// reach for.
+var sstiRoots = [...]string{
+	"config", "self", "request", "settings", "lipsum", "cycler", "joiner",
+	"namespace", "range", "url_for", "get_flashed_messages", "_self", "app",
+	"smarty", "t(", "class", "getclass", "runtime", "product", "import",
+	"include", "exec", "system", "object", "freemarker", "java", "new(",
+	"constructor", "process", "global", "require", "this",
+}
+
+// sstiOpen lists the opening delimiters and their closers.
+var sstiOpen = [...]struct{ open, close string }{
+	{"{{", "}}"}, {"{%", "%}"}, {"${", "}"}, {"#{", "}"}, {"*{", "}"},
+	{"@{", "}"}, {"~{", "}"}, {"<%", "%>"}, {"[[", "]]"}, {"{$", "}"},
+	{"@(", ")"}, {"<#", ">"},
+}
+
+// Detect implements Detector.
+func (ssti) Detect(sc *Scratch, in Input) (Finding, bool) {
+	m := sc.Mask()
+	if m&(cBrace|cAngle|cBracket|cHash) == 0 && m&(cAt|cParen) != cAt|cParen {
+		return miss()
+	}
+	l := sc.Lower()
+	for _, d := range sstiOpen {
+		for off := 0; off < len(l); {
+			i := strings.Index(l[off:], d.open)
+			if i < 0 {
+				break
+			}
+			i += off
+			off = i + len(d.open)
+			body := l[i+len(d.open):]
+			if k := strings.Index(body, d.close); k >= 0 {
+				body = body[:k]
+			} else if d.open != "{{" && d.open != "{%" && d.open != "<%" {
+				continue
+			}
+			if len(body) > 512 {
+				body = body[:512]
+			}
+			if d.open == "${" && strings.HasPrefix(strings.TrimLeft(body, " "), "jndi:") {
+				continue
+			}
+			if templateExpr(body, d.open) {
+				return hit(l, i, i+len(d.open)+len(body)+len(d.close), "template expression")
+			}
+		}
+	}
+	for _, s := range [...]string{"#set(", "#foreach(", "{php}", "#evaluate(", "$class.inspect"} {
+		if i := strings.Index(l, s); i >= 0 {
+			return hit(l, i, i+len(s), "template directive")
+		}
+	}
+	return miss()
+}
+
+// templateExpr reports whether the body of a delimiter pair is an
+// expression worth flagging.
+func templateExpr(body, open string) bool {
+	b := strings.TrimSpace(body)
+	if b == "" {
+		return false
+	}
+	switch open {
+	case "<%":
+		// ASP/ERB/EJS: any code block with an operator or call.
+		b = strings.TrimLeft(b, "=-# ")
+	case "<#":
+		// FreeMarker directives.
+		return strings.HasPrefix(b, "assign") || strings.HasPrefix(b, "import") || strings.HasPrefix(b, "include") ||
+			strings.HasPrefix(b, "list") || strings.Contains(b, "?new")
+	case "{%":
+		if strings.HasPrefix(b, "for ") || strings.HasPrefix(b, "if ") || strings.HasPrefix(b, "set ") ||
+			strings.HasPrefix(b, "import") || strings.HasPrefix(b, "include") || strings.HasPrefix(b, "debug") ||
+			strings.HasPrefix(b, "print") || strings.HasPrefix(b, "load") || strings.HasPrefix(b, "raw") {
+			return true
+		}
+	}
+	if strings.Contains(b, "__") {
+		return true
+	}
+	operator := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '(', '[', '*', '+', '|', '\'', '"', '`', '~', '%', '!', '<', '>', '=', '?':
+			operator = true
+		case '-', '/':
+			// x-y and a/b, but not a date or path-like word between
+			// letters alone.
+			if i > 0 && i+1 < len(b) && (b[i+1] >= '0' && b[i+1] <= '9' || b[i+1] == ' ') {
+				operator = true
+			}
+		}
+	}
+	if operator {
+		return true
+	}
+	// Attribute chains from an exploit root: {{config.items}}, ${self.module}.
+	for _, r := range sstiRoots {
+		if b == r || strings.HasPrefix(b, r) && len(b) > len(r) && (b[len(r)] == '.' || b[len(r)] == '(') {
+			return true
+		}
+	}
+	return false
+}
