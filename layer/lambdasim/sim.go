@@ -468,20 +468,38 @@ func (s *Sim) runInvoke(sb *sandbox, payload []byte, opts InvokeOptions, resCh c
 	case <-deadline.Done():
 	case <-sb.dead:
 	}
+	outcome := ""
 	select {
 	case rr = <-inv.result:
+	case <-rt.exited:
+		outcome = "exit"
+	case <-deadline.Done():
+		outcome = "timeout"
+	case <-sb.dead:
+		outcome = "shutdown"
+	}
+	if outcome != "" {
+		// A response posted just before the runtime exited still counts.
+		select {
+		case rr = <-inv.result:
+			outcome = ""
+		default:
+		}
+	}
+	switch outcome {
+	case "":
 		res = &Result{StatusCode: http.StatusOK, Body: rr.body, RequestID: inv.id, Duration: rr.at.Sub(start)}
 		if rr.errorType != "" {
 			status, errType = "error", rr.errorType
 			res.FunctionError, res.ErrorType = "Unhandled", rr.errorType
 		}
-	case <-rt.exited:
+	case "exit":
 		status, errType = "failure", "Runtime.ExitError"
 		res = errorResult(http.StatusBadGateway, errType, fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %s", inv.id, rt.exitStatus()), inv.id)
-	case <-deadline.Done():
+	case "timeout":
 		status, errType = "timeout", "Sandbox.Timedout"
 		res = errorResult(http.StatusOK, errType, fmt.Sprintf("%s %s Task timed out after %.2f seconds", time.Now().UTC().Format(time.RFC3339), inv.id, s.cfg.Timeout.Seconds()), inv.id)
-	case <-sb.dead:
+	default:
 		status, errType = "failure", "Runtime.ExitError"
 		res = errorResult(http.StatusBadGateway, errType, fmt.Sprintf("RequestId: %s Error: the execution environment was shut down", inv.id), inv.id)
 	}
