@@ -43,6 +43,10 @@ func (s *Sim) apiHandler() http.Handler {
 	mux.HandleFunc("POST /2020-01-01/extension/init/error", s.extensionError)
 	mux.HandleFunc("POST /2020-01-01/extension/exit/error", s.extensionError)
 	mux.HandleFunc("PUT /2022-07-01/telemetry", s.telemetrySubscribe)
+	mux.HandleFunc("PUT /2020-08-15/logs", func(w http.ResponseWriter, r *http.Request) {
+		// Like the emulator: the older Logs API is answered but not offered.
+		writeError(w, http.StatusAccepted, "Logs.NotSupported", "Logs API is not supported, use the Telemetry API")
+	})
 	return mux
 }
 

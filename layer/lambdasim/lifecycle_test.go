@@ -295,15 +295,16 @@ func TestRuntimeCrashResets(t *testing.T) {
 
 func TestInitFailures(t *testing.T) {
 	tests := []struct {
-		name     string
-		giveExts []string
-		giveEnv  map[string]string
-		wantType string
+		name          string
+		giveExts      []string
+		giveEnv       map[string]string
+		wantType      string
+		wantNoRuntime bool // an extension failed to register, so the runtime never starts
 	}{
-		{name: "extension exits before register", giveExts: []string{"logger", "crash"}, wantType: "Extension.Crash"},
-		{name: "extension registers a wrong name", giveExts: []string{"wrongname"}, wantType: "Extension.Crash"},
+		{name: "extension exits before register", giveExts: []string{"logger", "crash"}, wantType: "Extension.Crash", wantNoRuntime: true},
+		{name: "extension registers a wrong name", giveExts: []string{"wrongname"}, wantType: "Extension.Crash", wantNoRuntime: true},
 		{name: "extension init error", giveExts: []string{"initerr"}, wantType: "Extension.TestFailure"},
-		{name: "extension never registers", giveExts: []string{"neverregister"}, wantType: "Sandbox.Timedout"},
+		{name: "extension never registers", giveExts: []string{"neverregister"}, wantType: "Sandbox.Timedout", wantNoRuntime: true},
 		{name: "runtime init error", giveEnv: map[string]string{"SIMTEST_RUNTIME_MODE": "initerror"}, wantType: "Runtime.TestInit"},
 		{name: "runtime exits during init", giveEnv: map[string]string{"SIMTEST_RUNTIME_MODE": "crashinit"}, wantType: "Runtime.ExitError"},
 	}
@@ -335,7 +336,7 @@ func TestInitFailures(t *testing.T) {
 					t.Errorf("init/error status = %d, want 202", r.Status)
 				}
 			}
-			if strings.Contains(out.String(), "[runtime]") && len(tt.giveExts) > 0 {
+			if tt.wantNoRuntime && len(eventsOf(s, lambdasim.EventRuntimeStart, "")) > 0 {
 				t.Error("the runtime started although an extension failed to register")
 			}
 		})
@@ -401,7 +402,7 @@ func TestShutdownOrderAndDeadline(t *testing.T) {
 			t.Fatalf("%s last event = %+v", name, last)
 		}
 		deadline := time.UnixMilli(last.DeadlineMs)
-		if d := deadline.Sub(start[0].Time); d < budget-50*time.Millisecond || d > budget+50*time.Millisecond {
+		if d := deadline.Sub(start[0].Time); d < budget-200*time.Millisecond || d > budget+200*time.Millisecond {
 			t.Errorf("%s deadlineMs is %v after shutdown start, want %v", name, d, budget)
 		}
 		if name == "stuck" {
@@ -451,13 +452,22 @@ func TestManagedInstances(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	var maxStart, minEnd int64 = 0, 1 << 62
-	for _, sp := range spans {
-		maxStart, minEnd = max(maxStart, sp.Start), min(minEnd, sp.End)
+	// The most invokes running at one instant (at a start, count the
+	// intervals that contain it).
+	most := 0
+	for _, a := range spans {
+		n := 0
+		for _, b := range spans {
+			if b.Start <= a.Start && a.Start < b.End {
+				n++
+			}
+		}
+		most = max(most, n)
 	}
-	if maxStart >= minEnd {
+	if most < 2 {
 		t.Errorf("invokes did not overlap: %+v", spans)
 	}
+	t.Logf("%d of %d invokes ran at the same time", most, len(spans))
 	shutdown(t, s)
 }
 

@@ -389,7 +389,7 @@ func (s *Sim) invokeManaged(ctx context.Context, payload []byte, opts InvokeOpti
 func initResult(err error) (*Result, error) {
 	var ie *InitError
 	if errors.As(err, &ie) {
-		return errorResult(http.StatusBadGateway, ie.Type, ie.Message, ""), nil
+		return errorResult(http.StatusBadGateway, ie.Type, ie.Message, newUUID()), nil
 	}
 	return nil, err
 }
