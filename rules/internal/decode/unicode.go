@@ -2,8 +2,9 @@ package decode
 
 // Overlong normalises byte sequences that decoders have historically let
 // through as ASCII: overlong UTF-8 forms (C0/C1 xx, E0 80..9F xx,
-// F0 80..8F xx xx, e.g. C0 AF for '/'; C0/C1 are decoded leniently even
-// with a bad continuation byte, as IIS did) and the fullwidth forms
+// F0 80..8F xx xx and the obsolete 5- and 6-byte forms, e.g. C0 AF for
+// '/'; C0/C1 followed by a plain ASCII byte stand for that byte, as
+// lenient decoders read them) and the fullwidth forms
 // U+FF01..U+FF5E plus the slash look-alikes U+2215 and U+2216, all mapped to
 // their ASCII counterpart.
 func Overlong(dst []byte, s string) ([]byte, bool) {
@@ -33,6 +34,9 @@ func Overlong(dst []byte, s string) ([]byte, bool) {
 	return out, true
 }
 
+// pathChar reports the characters overlong forms are used to smuggle.
+func pathChar(c byte) bool { return c == '.' || c == '/' || c == '\\' }
+
 // overlongAt returns the ASCII byte an overlong or look-alike sequence at
 // s[i] stands for and the sequence length, or length 0.
 func overlongAt(s string, i int) (byte, int) {
@@ -41,7 +45,23 @@ func overlongAt(s string, i int) (byte, int) {
 	switch {
 	case c == 0xC0 || c == 0xC1:
 		if i+1 < len(s) {
-			return (c&1)<<6 | s[i+1]&0x3F, 2
+			// Strict overlong decoding first; lenient decoders also
+			// dropped the lead's low bit or kept a bad continuation
+			// byte as it was. Prefer whichever reading yields a path
+			// character, since those are what the forms smuggle.
+			x := s[i+1]
+			v := (c&1)<<6 | x&0x3F
+			switch {
+			case pathChar(v):
+				return v, 2
+			case x < 0x80 && pathChar(x):
+				return x, 2
+			case pathChar(x & 0x3F):
+				return x & 0x3F, 2
+			case x < 0x80:
+				return x, 2
+			}
+			return v, 2
 		}
 	case c == 0xE0:
 		if i+2 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9F && cont(i+2) {
@@ -55,6 +75,24 @@ func overlongAt(s string, i int) (byte, int) {
 			r := rune(s[i+1]&0x3F)<<12 | rune(s[i+2]&0x3F)<<6 | rune(s[i+3]&0x3F)
 			if r < 0x80 {
 				return byte(r), 4
+			}
+		}
+	case c == 0xF8 || c == 0xFC:
+		// Obsolete 5- and 6-byte forms (F8 80 80 80 AF, FC 80 80 80 80 AF).
+		n := 5
+		if c == 0xFC {
+			n = 6
+		}
+		if i+n-1 < len(s) {
+			var r rune
+			for k := 1; k < n; k++ {
+				if !cont(i + k) {
+					return 0, 0
+				}
+				r = r<<6 | rune(s[i+k]&0x3F)
+			}
+			if r < 0x80 {
+				return byte(r), n
 			}
 		}
 	case c == 0xEF:

@@ -1,6 +1,10 @@
 package detect
 
-import "github.com/lambda-rasp/lambda-rasp/rules/internal/decode"
+import (
+	"strings"
+
+	"github.com/lambda-rasp/lambda-rasp/rules/internal/decode"
+)
 
 // View flags of a Scratch: which lazily computed views are valid.
 const (
@@ -123,7 +127,9 @@ func (sc *Scratch) Compact() string {
 }
 
 // Path returns the lower-case view with backslashes turned into slashes,
-// for path checks that treat both separators alike.
+// for path checks that treat both separators alike. Literal hex spellings
+// of path characters that lenient decoders accept (0x2e, 0x2f, 0x5c) are
+// read as '.', '/' and '/'.
 func (sc *Scratch) Path() string {
 	if sc.have&havePath != 0 {
 		return sc.path
@@ -131,19 +137,26 @@ func (sc *Scratch) Path() string {
 	sc.have |= havePath
 	l := sc.Lower()
 	sc.path = l
-	i := 0
-	for ; i < len(l) && l[i] != '\\'; i++ {
+	if strings.IndexByte(l, '\\') < 0 && !strings.Contains(l, "0x") {
+		return sc.path
 	}
-	if i < len(l) {
-		out := append(sc.pathBuf[:0], l...)
-		for k := i; k < len(out); k++ {
-			if out[k] == '\\' {
-				out[k] = '/'
-			}
+	out := sc.pathBuf[:0]
+	for k := 0; k < len(l); k++ {
+		c := l[k]
+		switch {
+		case c == '\\':
+			c = '/'
+		case c == '0' && k+3 < len(l) && l[k+1] == 'x' && l[k+2] == '2' && l[k+3] == 'e':
+			c = '.'
+			k += 3
+		case c == '0' && k+3 < len(l) && l[k+1] == 'x' && (l[k+2] == '2' && l[k+3] == 'f' || l[k+2] == '5' && l[k+3] == 'c'):
+			c = '/'
+			k += 3
 		}
-		sc.pathBuf = out
-		sc.path = decode.String(out)
+		out = append(out, c)
 	}
+	sc.pathBuf = out
+	sc.path = decode.String(out)
 	return sc.path
 }
 

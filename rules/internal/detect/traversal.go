@@ -1,6 +1,10 @@
 package detect
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // traversal detects path traversal and local file inclusion.
 //
@@ -36,12 +40,147 @@ var sensitivePaths = [...]string{
 	"/proc/self/", "/proc/version", "/proc/cmdline", "/proc/1/", "/proc/net/",
 	"/proc/sched_debug", "/proc/mounts", "/var/task/", "/var/runtime/",
 	"/opt/extensions/", "/var/log/", "/var/www/", "/var/lib/", "/root/",
-	"/home/", "/usr/local/", "/.aws/", "/.ssh/", "/.bash_history", "/.env",
+	"/.aws/", "/.ssh/", "/.bash_history", "/.env",
 	"/.git/", "/.htaccess", "/.htpasswd", "/web-inf/", "/meta-inf/",
 	"/windows/", "/winnt/", "/system32/", "/win.ini", "/boot.ini",
-	"/system.ini", "/inetpub/", "/autoexec.bat", "c:/", "/usr/bin/",
-	"/bin/sh", "/bin/bash", "/dev/tcp/", "/dev/null", "/tmp/",
+	"/system.ini", "/inetpub/", "/autoexec.bat", "/bin/sh", "/bin/bash", "/dev/tcp/", "/dev/null", 
 }
+
+// sensitiveTargets are file names that encoding fuzzers aim at; they count
+// when the value also shows an odd encoding (see oddEncoding).
+var sensitiveTargets = [...]string{
+	"passwd", "shadow", "boot.ini", "win.ini", "system32", "system.ini",
+	"environ", "etc/hosts", "etc/issue", "drivers", "index.js", ".htaccess",
+	"web.config", "web.xml",
+}
+
+// oddEncoding reports whether the decoded path view still shows encoding
+// debris that no ordinary value carries: a '%' that starts no valid
+// escape, a control character, an invalid UTF-8 byte left over from an
+// overlong form, or a literal 0x2e/0x2f/0x5c.
+func oddEncoding(p string) bool {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '%':
+			if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+				return true
+			}
+		case c < ' ' && c != '\t':
+			return true
+		case c >= 0x80:
+			if r, size := utf8.DecodeRuneInString(p[i:]); r == utf8.RuneError && size <= 1 {
+				return true
+			} else {
+				i += size - 1
+			}
+		case c == '0' && i+3 < len(p) && p[i+1] == 'x' && p[i+2] == '2' && (p[i+3] == 'e' || p[i+3] == 'f'),
+			c == '0' && i+3 < len(p) && p[i+1] == 'x' && p[i+2] == '5' && p[i+3] == 'c':
+			return true
+		}
+	}
+	return false
+}
+
+// oddSeparator reports whether the byte at p[j], right after "..", is
+// something other than prose would put there: not a letter, digit,
+// space or common punctuation.
+func oddSeparator(p string, j int) bool {
+	c := p[j]
+	if isWord(c) || c == ' ' || strings.IndexByte(".,!?'\")]}-:;*", c) >= 0 {
+		return false
+	}
+	if c >= 0x80 {
+		r, _ := utf8.DecodeRuneInString(p[j:])
+		return r == utf8.RuneError || unicode.Is(unicode.Co, r) || unicode.IsSymbol(r)
+	}
+	return true
+}
+
+// sepAt returns the rune at p[j] and its width (0 at the end).
+func sepAt(p string, j int) (rune, int) {
+	if j >= len(p) {
+		return 0, 0
+	}
+	return utf8.DecodeRuneInString(p[j:])
+}
+
+// systemRoots are top-level directories of system files.
+var systemRoots = [...]string{
+	"etc/", "proc/", "sys/", "var/", "usr/", "opt/", "root/", "boot/", "srv/",
+	"private/etc/", "windows/", "winnt/", "inetpub/", "program files", "xampp/",
+	"apache", "system32/",
+}
+
+// systemExts are file endings of configuration, log, key and database
+// files.
+var systemExts = [...]string{
+	".conf", ".cnf", ".ini", ".inf", ".log", "_log", ".pdb", ".properties",
+	".xml", ".yml", ".yaml", ".key", ".pem", ".sql", ".db", ".sqlite", ".bak",
+	".php", ".htaccess", ".htpasswd", "passwd", "shadow", "hosts", "issue",
+	"environ", "cmdline", "history", ".sam", ".dat", ".cfg", ".config",
+}
+
+// systemFile reports whether the whole path view p is an absolute path
+// (/..., or a drive x:/...) into a system directory that ends in a
+// configuration, log or credential file, and returns where it starts.
+func systemFile(p string) (int, bool) {
+	i := 0
+	switch {
+	case strings.HasPrefix(p, "/"):
+		i = 1
+	case len(p) > 3 && p[0] >= 'a' && p[0] <= 'z' && p[1] == ':' && p[2] == '/':
+		i = 3
+	case strings.HasPrefix(p, "file:///"):
+		i = 8
+	default:
+		return 0, false
+	}
+	if strings.ContainsAny(p, " ?&=") && !strings.Contains(p, "program files") {
+		return 0, false
+	}
+	root := false
+	for _, r := range systemRoots {
+		if strings.HasPrefix(p[i:], r) {
+			root = true
+			break
+		}
+	}
+	if !root && i != 3 {
+		return 0, false
+	}
+	for _, e := range systemExts {
+		if strings.HasSuffix(p, e) {
+			return 0, true
+		}
+	}
+	return 0, false
+}
+
+// indexFold returns the index of the lower-case ASCII string sub in s,
+// ignoring ASCII case, or -1.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		k := 0
+		for k < len(sub) {
+			c := s[i+k]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[k] {
+				break
+			}
+			k++
+		}
+		if k == len(sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// isHex reports a hexadecimal digit.
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 // Detect implements Detector.
 func (traversal) Detect(sc *Scratch, in Input) (Finding, bool) {
@@ -66,12 +205,35 @@ func (traversal) Detect(sc *Scratch, in Input) (Finding, bool) {
 		if j < len(p) && p[j] == '/' || j == len(p) && i > 0 && p[i-1] == '/' {
 			return hit(p, i, j+1, "dot-dot segment")
 		}
+		if j == i+2 && j < len(p) && oddSeparator(p, j) {
+			if _, w := sepAt(p, j); w > 0 && strings.Contains(p[j+w:], p[i:j+w]) {
+				return hit(p, i, j+w, "repeated dot-dot with odd separator")
+			}
+			if oddEncoding(p) {
+				return hit(p, i, j+1, "dot-dot with odd encoding")
+			}
+		}
 		off = j
 	}
 	if sc.SawNull() && m&cDot != 0 {
 		return hit(p, 0, len(p), "null byte in file name")
 	}
-	if m&(cSlash|cBslash) != 0 {
+	if m&(cPct|cHigh|cCtl) != 0 || strings.Contains(p, "0x") {
+		for _, t := range sensitiveTargets {
+			if i := strings.Index(p, t); i >= 0 && oddEncoding(p) {
+				return hit(p, i, i+len(t), "odd encoding around sensitive file")
+			}
+			// Decoding can merge debris with the name; the raw value
+			// still shows it.
+			if i := indexFold(in.Value, t); i >= 0 && oddEncoding(p) {
+				return hit(in.Value, i, i+len(t), "odd encoding around sensitive file")
+			}
+		}
+	}
+	if i, ok := systemFile(p); ok {
+		return hit(p, i, len(p), "absolute path to a system file")
+	}
+	if strings.IndexByte(p, '/') >= 0 {
 		for _, s := range sensitivePaths {
 			if i := strings.Index(p, s); i >= 0 && sensitiveAt(p, i, s) {
 				return hit(p, i, i+len(s), "sensitive path")
@@ -85,12 +247,7 @@ func (traversal) Detect(sc *Scratch, in Input) (Finding, bool) {
 // as a path: at the start of the value or of a file URL, after a
 // separator-like character, or (for a drive) before a name.
 func sensitiveAt(p string, i int, s string) bool {
-	if s == "c:/" {
-		// A drive letter must start a word and be followed by a name.
-		return (i == 0 || !isWord(p[i-1])) && i+3 < len(p) && isWord(p[i+3])
-	}
-	if s == "/tmp/" || s == "/home/" || s == "/usr/local/" || s == "/var/log/" || s == "/var/www/" ||
-		s == "/var/lib/" || s == "/root/" || s == "/dev/null" || s == "/usr/bin/" {
+	if s == "/var/log/" || s == "/var/www/" || s == "/var/lib/" || s == "/root/" || s == "/dev/null" {
 		// Common directories: only as the whole value's start, where the
 		// value is itself a path.
 		return i == 0 && !strings.Contains(p, "://")
@@ -106,7 +263,7 @@ func sensitiveAt(p string, i int, s string) bool {
 	// web path like /docs/windows/ is not.
 	switch s {
 	case "/windows/", "/winnt/", "/system32/", "/.git/", "/.env", "/web-inf/", "/meta-inf/",
-		"/.ssh/", "/.aws/", "/home/":
+		"/.ssh/", "/.aws/":
 		return !strings.Contains(p, "://")
 	}
 	return true
