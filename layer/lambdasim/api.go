@@ -103,8 +103,21 @@ func (s *Sim) runtimeNext(w http.ResponseWriter, r *http.Request) {
 		sb.log(Event{Kind: EventRuntimeNext, Name: "runtime", Detail: "init done"})
 		close(sb.runtimeReady)
 	})
+	// With one runtime worker, calling next again ends its part of the
+	// previous invocation.
+	sb.mu.Lock()
+	if prev := sb.lastTaken; prev != nil {
+		sb.lastTaken = nil
+		close(prev.released)
+	}
+	sb.mu.Unlock()
 	select {
 	case inv := <-sb.queue:
+		if !s.cfg.ManagedInstances {
+			sb.mu.Lock()
+			sb.lastTaken = inv
+			sb.mu.Unlock()
+		}
 		h := w.Header()
 		h.Set(HeaderRequestID, inv.id)
 		h.Set(HeaderDeadlineMs, strconv.FormatInt(inv.deadline.UnixMilli(), 10))

@@ -36,8 +36,8 @@
 //
 // An invoke sends INVOKE to the extensions registered for it and the event
 // to the runtime. Its response is returned as soon as the runtime posts it;
-// the invoke phase lasts until every INVOKE extension called next again,
-// and the next invoke waits for it. The function timeout covers both. A
+// the invoke phase lasts until the runtime and every INVOKE extension called
+// next again, and the next invoke waits for it. The function timeout covers both. A
 // timeout resets the environment: SHUTDOWN with reason "timeout", the
 // runtime is killed and the next invoke initialises a new generation (new
 // extension identifiers). A runtime crash resets with reason "failure".

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -504,5 +505,21 @@ func TestShutdownBudgetByRegistrations(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPayloadLimits(t *testing.T) {
+	s, _ := newSim(t, lambdasim.Config{})
+	res := invoke(t, s, `{"pad":"`+strings.Repeat("x", lambdasim.MaxPayloadBytes)+`"}`)
+	if res.StatusCode != http.StatusRequestEntityTooLarge || res.ErrorType != "RequestEntityTooLarge" {
+		t.Errorf("oversized request = %d %q, want 413 RequestEntityTooLarge", res.StatusCode, res.ErrorType)
+	}
+	res = invoke(t, s, fmt.Sprintf(`{"action":"big","sleepMs":%d}`, lambdasim.MaxPayloadBytes+10))
+	if res.StatusCode != http.StatusOK || res.FunctionError != "Unhandled" || res.ErrorType != "Function.ResponseSizeTooLarge" {
+		t.Errorf("oversized response = %d %q %q, want 200 Unhandled Function.ResponseSizeTooLarge", res.StatusCode, res.FunctionError, res.ErrorType)
+	}
+	// The environment recovers whatever the runtime did after its 413.
+	if res := invoke(t, s, `{"again":true}`); res.StatusCode != http.StatusOK || string(res.Body) != `{"again":true}` {
+		t.Errorf("invoke after the oversized response = %d %s", res.StatusCode, res.Body)
 	}
 }

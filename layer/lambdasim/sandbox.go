@@ -163,6 +163,7 @@ type invocation struct {
 	start         time.Time
 	taken         chan struct{} // closed when the runtime received it
 	takenOnce     sync.Once
+	released      chan struct{}      // closed when the runtime called next again (classic mode)
 	result        chan runtimeResult // buffered 1
 	resultOnce    sync.Once
 }
@@ -208,6 +209,7 @@ type sandbox struct {
 	byID           map[string]*extension
 	order          []*extension
 	inflight       map[string]*invocation
+	lastTaken      *invocation // classic mode: the invocation the runtime works on
 	initErr        *InitError
 	broken         string // set when the environment must be reset before the next invoke
 	backlog        []TelemetryEvent

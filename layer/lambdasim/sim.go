@@ -315,8 +315,8 @@ type InvokeOptions struct {
 // Invoke sends payload to the function and returns its result. It starts
 // the environment if needed (a cold start). The response is returned as
 // soon as the runtime posts it; the invoke phase goes on in the background
-// until every INVOKE-registered extension called next again, and the next
-// classic invoke waits for it.
+// until the runtime and every INVOKE-registered extension called next
+// again, and the next classic invoke waits for it.
 func (s *Sim) Invoke(ctx context.Context, payload []byte) (*Result, error) {
 	return s.InvokeWithOptions(ctx, payload, InvokeOptions{})
 }
@@ -416,6 +416,7 @@ func (s *Sim) runInvoke(sb *sandbox, payload []byte, opts InvokeOptions, resCh c
 		cognito:       opts.CognitoIdentity,
 		start:         start,
 		taken:         make(chan struct{}),
+		released:      make(chan struct{}),
 		result:        make(chan runtimeResult, 1),
 	}
 	if inv.traceID == "" {
@@ -527,18 +528,49 @@ func (s *Sim) runInvoke(sb *sandbox, payload []byte, opts InvokeOptions, resCh c
 		sb.emit("platform.runtimeDone", rd)
 	}
 
-	// The invoke phase lasts until every INVOKE extension called next again.
+	// The invoke phase lasts until the runtime (classic mode: one worker)
+	// and every INVOKE extension called next again; an extension that exits
+	// or reports exit/error meanwhile fails it.
+	failed := make(chan *extension, len(acks))
+	stop := make(chan struct{})
+	defer close(stop)
+	for _, e := range acks {
+		go func() {
+			select {
+			case <-e.exited():
+				failed <- e
+			case <-e.errored:
+				failed <- e
+			case <-stop:
+			}
+		}()
+	}
+	extFailure := func(e *extension) (string, string) {
+		if t := e.reportedError(); t != "" {
+			return "failure", t
+		}
+		return "failure", "Extension.Crash"
+	}
+	if (status == "success" || status == "error") && !s.cfg.ManagedInstances {
+		select {
+		case <-inv.released:
+		case <-rt.exited:
+			status, errType = "failure", "Runtime.ExitError"
+		case e := <-failed:
+			status, errType = extFailure(e)
+		case <-deadline.Done():
+			status, errType = "timeout", "Sandbox.Timedout"
+		case <-sb.dead:
+		}
+	}
 	if status == "success" || status == "error" {
 	wait:
 		for i, d := range dels {
 			select {
 			case <-d.done:
 				sb.log(Event{Kind: EventExtensionNext, Name: acks[i].name, RequestID: inv.id})
-			case <-acks[i].exited():
-				status, errType = "failure", "Extension.Crash"
-				break wait
-			case <-acks[i].errored:
-				status, errType = "failure", acks[i].reportedError()
+			case e := <-failed:
+				status, errType = extFailure(e)
 				break wait
 			case <-deadline.Done():
 				status, errType = "timeout", "Sandbox.Timedout"

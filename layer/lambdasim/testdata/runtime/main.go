@@ -56,6 +56,8 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	case "crash":
 		fmt.Println("crashing on purpose")
 		os.Exit(2)
+	case "big":
+		return strings.Repeat("x", req.SleepMs), nil
 	case "log":
 		fmt.Println(req.Message)
 		return map[string]string{"logged": req.Message}, nil
