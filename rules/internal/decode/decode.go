@@ -104,8 +104,8 @@ func pctAt(s string, i int) int {
 	return 0
 }
 
-// JS decodes JavaScript/JSON-style escapes: \uXXXX, \u{X...} and \xXX.
-// Other backslashes are kept.
+// JS decodes JavaScript/JSON-style escapes: \uXXXX, \u{X...}, \xXX and
+// the control escapes \n, \r and \t. Other backslashes are kept.
 func JS(dst []byte, s string) ([]byte, bool) {
 	i := 0
 	for ; i < len(s); i++ {
@@ -139,6 +139,12 @@ func jsAt(s string, i int) (rune, int) {
 		return 0, 0
 	}
 	switch s[i+1] {
+	case 'n':
+		return '\n', 2
+	case 'r':
+		return '\r', 2
+	case 't':
+		return '\t', 2
 	case 'x', 'X':
 		if r, ok := hexN(s, i+2, 2); ok {
 			return r, 4

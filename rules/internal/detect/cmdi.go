@@ -56,15 +56,20 @@ var weakCommands = [...]string{
 	"mkdir", "copy", "del", "print", "timeout", "exit", "start", "call",
 	"export", "source", "eval", "exec", "nl", "od", "tac", "less", "grep",
 	"sort", "uniq", "base64", "file", "stat", "whois", "df", "du", "top",
-	"free", "last", "lsof", "cut", "rev", "wc",
+	"free", "last", "lsof", "cut", "rev", "wc", "true", "false",
 }
 
 // execFuncs are command-execution calls of common server languages.
 var execFuncs = [...]string{
 	"system(", "exec(", "passthru(", "shell_exec(", "popen(", "proc_open(",
 	"pcntl_exec(", "os.system(", "subprocess.", "getruntime().exec(",
-	"child_process", "execsync(", "spawnsync(",
+	"child_process", "execsync(", "spawnsync(", "phpinfo(", "phpversion(",
+	"eval(", "assert(", "create_function(",
 }
+
+// shellMarkers are command-injection syntax that needs no command word:
+// the Shellshock function prefix and server-side include exec.
+var shellMarkers = [...]string{"() {", "()  {", "<!--#exec", "<!--#include"}
 
 // Detect implements Detector.
 func (cmdi) Detect(sc *Scratch, in Input) (Finding, bool) {
@@ -80,9 +85,19 @@ func (cmdi) Detect(sc *Scratch, in Input) (Finding, bool) {
 			}
 		}
 	}
+	if m&cParen != 0 || m&cAngle != 0 {
+		for _, s := range shellMarkers {
+			if i := strings.Index(l, s); i >= 0 {
+				return hit(l, i, i+len(s), "shell syntax")
+			}
+		}
+	}
 	b := shellNormalise(sc.buf(), l)
 	sc.keep(b)
 	n := decode.String(b)
+	if e, ok := leadingCommand(n); ok {
+		return hit(l, 0, min(e, len(l)), "command at start")
+	}
 	for i := 0; i < len(n); i++ {
 		c := n[i]
 		var j int
@@ -115,7 +130,7 @@ func shellNormalise(dst []byte, l string) []byte {
 		switch c {
 		case '\'', '"', '\\', '^':
 			continue
-		case '\t', '\v', '\f':
+		case '\t', '\v', '\f', '+':
 			dst = append(dst, ' ')
 			continue
 		case '$':
@@ -163,6 +178,35 @@ func commandAt(n string, i int) (int, bool) {
 		if word == w {
 			return i, shellArgs(n, i)
 		}
+	}
+	return 0, false
+}
+
+// leadingCommand reports a command at the very start of the normalised
+// value that is either spelled with a binary directory (/usr/bin/id,
+// /bin/ls -al) or directly followed by a separator (id;, ls|), and returns
+// where it ends.
+func leadingCommand(n string) (int, bool) {
+	n0 := skip(n, 0, " \r\n")
+	p := n[n0:]
+	for _, dir := range [...]string{"/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/", "/usr/local/bin/", "usr/bin/"} {
+		if strings.HasPrefix(p, dir) {
+			e, ok := commandAt(n, n0)
+			if ok {
+				return e, true
+			}
+			// The directory alone names a binary: /bin/<word> with
+			// shell arguments after it.
+			return e, false
+		}
+	}
+	e, ok := commandAt(n, n0)
+	if !ok || e >= len(n) {
+		return 0, false
+	}
+	switch n[e] {
+	case ';', '|', '\n', '&', '`':
+		return e, true
 	}
 	return 0, false
 }

@@ -25,17 +25,18 @@ func (crlf) Detect(sc *Scratch, in Input) (Finding, bool) {
 		return miss()
 	}
 	d := sc.Decoded()
-	switch in.Source {
-	case "headers", "cookies", "path", "pathParams":
-		if i := strings.IndexAny(d, "\r\n"); i >= 0 {
-			return hit(d, i, i+1, "line break in header")
+	raw := sc.Raw()
+	if sc.RawMask()&cCRLF != 0 {
+		switch in.Source {
+		case "headers", "cookies", "path", "pathParams":
+			i := strings.IndexAny(raw, "\r\n")
+			return hit(raw, i, i+1, "line break in header")
 		}
-	}
-	if sc.RawMask()&cCRLF == 0 {
-		// The line break came from an escape the adapter did not decode.
-		if i := strings.IndexAny(d, "\r\n"); i >= 0 {
-			return hit(d, i, i+1, "encoded line break")
-		}
+	} else if i := strings.IndexAny(d, "\r\n"); i >= 0 && encodedLineBreak(raw) {
+		// The line break came from a percent or character escape the
+		// adapter did not decode: double encoding aimed at a later
+		// decoder.
+		return hit(d, i, i+1, "encoded line break")
 	}
 	for i := 0; i < len(d); i++ {
 		if d[i] != '\r' && d[i] != '\n' {
@@ -48,6 +49,18 @@ func (crlf) Detect(sc *Scratch, in Input) (Finding, bool) {
 		i = j - 1
 	}
 	return miss()
+}
+
+// encodedLineBreak reports whether raw holds a percent-encoded or
+// character-reference line break (%0d, %0a, %250a, %u000a, &#10;, &#13;,
+// &#x0a;), in any case.
+func encodedLineBreak(raw string) bool {
+	for _, e := range [...]string{"%0a", "%0d", "%250a", "%250d", "%u000a", "%u000d", "&#10", "&#13", "&#x0a", "&#x0d", "&#xa;", "&#xd;"} {
+		if indexFold(raw, e) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // injectedHeaders are header names (or name prefixes, ending in '-')

@@ -42,6 +42,9 @@ func (sqli) Detect(sc *Scratch, in Input) (Finding, bool) {
 	}
 	ok, fp := libinjection.IsSQLi(d)
 	if !ok {
+		if i, j := sqlSyntax(sc.Compact()); i >= 0 {
+			return hit(sc.Compact(), i, j, "sql syntax")
+		}
 		return miss()
 	}
 	if benignSQLContext(sc, fp) {
@@ -101,6 +104,53 @@ func benignSQLContext(sc *Scratch, fp string) bool {
 	}
 	_ = fp
 	return !hasSQLKeyword(c)
+}
+
+// sqlPhrases are SQL constructs that ordinary text does not contain:
+// set operations, sub-selects, time-delay and error-based functions,
+// catalog names. They are matched on the compact view (lower case,
+// comments and whitespace runs collapsed), so union/**/select matches
+// "union select"; those ending in '(' must follow a non-word character.
+var sqlPhrases = [...]string{
+	"union select", "union all select", "union distinct select", "select * from",
+	"select count(", "select null", "(select ", ";select ", "; select ",
+	"sleep(", "benchmark(", "pg_sleep(", "waitfor delay", "extractvalue(",
+	"updatexml(", "load_file(", "randomblob(", "dbms_pipe.", "utl_inaddr.",
+	"regexp_substring(", "generate_series(", "information_schema.",
+	"@@version", "procedure analyse", "case when ", "into outfile",
+	"into dumpfile", "xp_cmdshell", "concat(0x", "sysusers", "sysobjects",
+	"pg_catalog.", "sqlite_master", "from dual", "iif(", "make_set(",
+	"elt(", "having 1=1", "or 1=1", "and 1=1", "and 1=0", "or 1=0",
+}
+
+// sqlSyntax finds a SQL phrase, or "order by <n>" followed by a comment
+// or a list, in the compact view c, and returns its bounds or -1.
+func sqlSyntax(c string) (int, int) {
+	for _, p := range sqlPhrases {
+		if i := strings.Index(c, p); i >= 0 && (i == 0 || !isWord(c[i-1])) {
+			return i, i + len(p)
+		}
+	}
+	for off := 0; off < len(c); {
+		i := strings.Index(c[off:], "order by ")
+		if i < 0 {
+			break
+		}
+		i += off
+		off = i + 9
+		j := off
+		for j < len(c) && c[j] >= '0' && c[j] <= '9' {
+			j++
+		}
+		if j == off {
+			continue
+		}
+		k := skip(c, j, " ")
+		if k == len(c) || c[k] == ',' || c[k] == '#' || strings.HasPrefix(c[k:], "--") || c[k] == ';' {
+			return i, j
+		}
+	}
+	return -1, -1
 }
 
 // isLetter reports an ASCII letter or a byte of a multi-byte character.

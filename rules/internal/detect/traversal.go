@@ -43,7 +43,7 @@ var sensitivePaths = [...]string{
 	"/.aws/", "/.ssh/", "/.bash_history", "/.env",
 	"/.git/", "/.htaccess", "/.htpasswd", "/web-inf/", "/meta-inf/",
 	"/windows/", "/winnt/", "/system32/", "/win.ini", "/boot.ini",
-	"/system.ini", "/inetpub/", "/autoexec.bat", "/bin/sh", "/bin/bash", "/dev/tcp/", "/dev/null", 
+	"/system.ini", "/inetpub/", "/autoexec.bat", "/bin/sh", "/bin/bash", "/dev/tcp/", "/dev/null",
 }
 
 // sensitiveTargets are file names that encoding fuzzers aim at; they count

@@ -31,6 +31,9 @@ func (xss) Detect(sc *Scratch, in Input) (Finding, bool) {
 		return miss()
 	}
 	d := sc.Decoded()
+	if m&(cParen|cTick|cDot) != 0 {
+		markup = markup || m&(cQuote|cSemi|cEq|cComma) != 0
+	}
 	if markup && libinjection.IsXSS(d) {
 		return hit(d, 0, len(d), "libinjection html")
 	}
@@ -50,7 +53,71 @@ func (xss) Detect(sc *Scratch, in Input) (Finding, bool) {
 			return hit(l, i, j, "event handler attribute")
 		}
 	}
+	if m&cAngle != 0 {
+		if i, j := dangerousTag(l); i >= 0 {
+			return hit(l, i, j, "script-capable tag")
+		}
+	}
+	if m&(cParen|cTick|cDot) != 0 {
+		for _, s := range jsSinks {
+			if i := strings.Index(l, s); i >= 0 && (i == 0 || !isWord(l[i-1])) {
+				return hit(l, i, i+len(s), "script sink")
+			}
+		}
+	}
 	return miss()
+}
+
+// jsSinks are calls and properties of browser script that only an
+// injected script uses.
+var jsSinks = [...]string{
+	"alert(", "alert`", "prompt(", "prompt`", "confirm(", "confirm`",
+	"document.cookie", "document.write", "document.domain", "window.location",
+	"fromcharcode(", "window.open(", "settimeout(", "setinterval(",
+	"location.href=", "innerhtml=", "xmlhttprequest", "document.location",
+}
+
+// dangerousTags are elements that run script or load active content.
+var dangerousTags = [...]string{
+	"script", "iframe", "frame", "frameset", "img", "image", "svg", "object",
+	"embed", "applet", "video", "audio", "source", "body", "style", "link",
+	"meta", "base", "form", "input", "button", "details", "marquee", "isindex",
+	"textarea", "select", "keygen", "math", "xss", "animate", "set", "handler",
+	"layer", "bgsound", "xml", "import", "template", "html",
+}
+
+// dangerousTag finds an opening or closing tag of a dangerous element:
+// '<', optional '/', the name, then whitespace, '/', '+', '>' or the end.
+func dangerousTag(l string) (int, int) {
+	for off := 0; off < len(l); {
+		i := strings.IndexByte(l[off:], '<')
+		if i < 0 {
+			break
+		}
+		i += off
+		off = i + 1
+		j := i + 1
+		if j < len(l) && l[j] == '/' {
+			j++
+		}
+		k := j
+		for k < len(l) && (l[k] >= 'a' && l[k] <= 'z' || l[k] >= '0' && l[k] <= '9' || l[k] == ':') {
+			k++
+		}
+		name := l[j:k]
+		if c := strings.IndexByte(name, ':'); c >= 0 {
+			name = name[c+1:]
+		}
+		if k < len(l) && !isSp(l[k]) && l[k] != '/' && l[k] != '+' && l[k] != '>' {
+			continue
+		}
+		for _, t := range dangerousTags {
+			if name == t {
+				return i, k
+			}
+		}
+	}
+	return -1, -1
 }
 
 // scriptSchemes are the URL schemes that execute script in a browser.
