@@ -68,8 +68,9 @@ var execFuncs = [...]string{
 }
 
 // shellMarkers are command-injection syntax that needs no command word:
-// the Shellshock function prefix and server-side include exec.
-var shellMarkers = [...]string{"() {", "()  {", "<!--#exec", "<!--#include"}
+// server-side include exec. The Shellshock function prefix "() {" counts
+// at the start of the value (see Detect).
+var shellMarkers = [...]string{"<!--#exec", "<!--#include"}
 
 // Detect implements Detector.
 func (cmdi) Detect(sc *Scratch, in Input) (Finding, bool) {
@@ -85,7 +86,10 @@ func (cmdi) Detect(sc *Scratch, in Input) (Finding, bool) {
 			}
 		}
 	}
-	if m&cParen != 0 || m&cAngle != 0 {
+	if t := strings.TrimLeft(l, " "); strings.HasPrefix(t, "() {") || strings.HasPrefix(t, "(){") {
+		return hit(t, 0, 4, "shellshock function definition")
+	}
+	if m&cAngle != 0 {
 		for _, s := range shellMarkers {
 			if i := strings.Index(l, s); i >= 0 {
 				return hit(l, i, i+len(s), "shell syntax")

@@ -110,7 +110,8 @@ func benignSQLContext(sc *Scratch, fp string) bool {
 // set operations, sub-selects, time-delay and error-based functions,
 // catalog names. They are matched on the compact view (lower case,
 // comments and whitespace runs collapsed), so union/**/select matches
-// "union select"; those ending in '(' must follow a non-word character.
+// "union select". A phrase must not follow a word character; CASE WHEN
+// needs a THEN and the delay functions a numeric argument.
 var sqlPhrases = [...]string{
 	"union select", "union all select", "union distinct select", "select * from",
 	"select count(", "select null", "(select ", ";select ", "; select ",
@@ -127,9 +128,24 @@ var sqlPhrases = [...]string{
 // or a list, in the compact view c, and returns its bounds or -1.
 func sqlSyntax(c string) (int, int) {
 	for _, p := range sqlPhrases {
-		if i := strings.Index(c, p); i >= 0 && (i == 0 || !isWord(c[i-1])) {
-			return i, i + len(p)
+		i := strings.Index(c, p)
+		if i < 0 || i > 0 && isWord(c[i-1]) {
+			continue
 		}
+		j := i + len(p)
+		switch p {
+		case "case when ":
+			// CASE WHEN ... THEN, not "in case when it rains".
+			if !strings.Contains(c[j:], " then ") {
+				continue
+			}
+		case "sleep(", "benchmark(", "pg_sleep(", "randomblob(":
+			// A delay needs a numeric or computed argument.
+			if k := skip(c, j, " "); k >= len(c) || !(c[k] >= '0' && c[k] <= '9' || c[k] == '(' || c[k] == '@' || c[k] == '-') {
+				continue
+			}
+		}
+		return i, j
 	}
 	for off := 0; off < len(c); {
 		i := strings.Index(c[off:], "order by ")
