@@ -57,7 +57,7 @@
 // # Telemetry
 //
 // Extensions may subscribe during Init with an HTTP destination on
-// sandbox.localdomain (mapped to 127.0.0.1). Buffering limits are validated
+// sandbox.localdomain (mapped to 127.0.0.1) or a TCP port (NDJSON). Buffering limits are validated
 // like the service does; batches are JSON arrays of {time, type, record}
 // delivered when maxItems, maxBytes or timeoutMs is reached, and once more
 // before SHUTDOWN. Platform events: initStart, telemetrySubscription,
@@ -75,7 +75,7 @@
 // # Differences from the service
 //
 // The sandbox is never frozen between invokes, so extension goroutines keep
-// running; the Logs API and TCP telemetry destinations are not offered; in
+// running; the Logs API is not offered (202 Logs.NotSupported); in
 // managed-instances mode a timeout fails only its request and does not
 // reset the environment; memory is not limited (maxMemoryUsedMB is the
 // children's measured peak RSS).

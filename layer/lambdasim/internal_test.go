@@ -1,8 +1,11 @@
 package lambdasim
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,7 +48,13 @@ func TestParseSubscription(t *testing.T) {
 		{name: "timeout low", give: `{"schemaVersion":"2022-12-13","types":["platform"],"buffering":{"timeoutMs":24},` + dest + `}`, wantErr: "timeoutMs 24"},
 		{name: "timeout high", give: `{"schemaVersion":"2022-12-13","types":["platform"],"buffering":{"timeoutMs":30001},` + dest + `}`, wantErr: "timeoutMs 30001"},
 		{name: "no destination", give: `{"schemaVersion":"2022-12-13","types":["platform"]}`, wantErr: "destination is required"},
-		{name: "tcp", give: `{"schemaVersion":"2022-12-13","types":["platform"],"destination":{"protocol":"TCP","port":9000}}`, wantErr: "TCP is not supported"},
+		{
+			name: "tcp",
+			give: `{"schemaVersion":"2022-12-13","types":["platform"],"destination":{"protocol":"TCP","port":9000}}`,
+			want: subscription{types: []string{"platform"}, maxItems: 10000, maxBytes: 262144, timeout: time.Second, tcp: true, target: "127.0.0.1:9000"},
+		},
+		{name: "tcp reserved port", give: `{"schemaVersion":"2022-12-13","types":["platform"],"destination":{"protocol":"TCP","port":9001}}`, wantErr: "other than 9001"},
+		{name: "tcp no port", give: `{"schemaVersion":"2022-12-13","types":["platform"],"destination":{"protocol":"TCP"}}`, wantErr: "destination port 0"},
 		{name: "https", give: `{"schemaVersion":"2022-12-13","types":["platform"],"destination":{"protocol":"HTTP","URI":"https://sandbox.localdomain:8080"}}`, wantErr: "must use http"},
 		{name: "outside host", give: `{"schemaVersion":"2022-12-13","types":["platform"],"destination":{"protocol":"HTTP","URI":"http://example.com:8080"}}`, wantErr: "outside the sandbox"},
 		{name: "reserved port", give: `{"schemaVersion":"2022-12-13","types":["platform"],"destination":{"protocol":"HTTP","URI":"http://sandbox.localdomain:9001"}}`, wantErr: "other than 9001"},
@@ -73,7 +82,7 @@ func TestParseSubscription(t *testing.T) {
 }
 
 func equalSubscription(a, b subscription) bool {
-	return strings.Join(a.types, ",") == strings.Join(b.types, ",") && a.maxItems == b.maxItems &&
+	return strings.Join(a.types, ",") == strings.Join(b.types, ",") && a.maxItems == b.maxItems && a.tcp == b.tcp &&
 		a.maxBytes == b.maxBytes && a.timeout == b.timeout && a.target == b.target
 }
 
@@ -100,7 +109,7 @@ func FuzzParseSubscription(f *testing.F) {
 			sub.timeout < minTimeoutMs*time.Millisecond || sub.timeout > maxTimeoutMs*time.Millisecond {
 			t.Errorf("accepted out-of-range buffering %+v", sub)
 		}
-		if !strings.HasPrefix(sub.target, "http://127.0.0.1:") || len(sub.types) == 0 {
+		if (!strings.HasPrefix(sub.target, "http://127.0.0.1:") && !(sub.tcp && strings.HasPrefix(sub.target, "127.0.0.1:"))) || len(sub.types) == 0 {
 			t.Errorf("accepted target %q types %v", sub.target, sub.types)
 		}
 	})
@@ -257,5 +266,40 @@ func TestSubscriberBatches(t *testing.T) {
 	rest, _ := s.take(true)
 	if len(rest) != 1 || rest[0].Record != 6 {
 		t.Errorf("forced flush = %v, want the last event", rest)
+	}
+}
+
+func TestSubscriberTCP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	lines := make(chan []string, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			lines <- nil
+			return
+		}
+		defer conn.Close()
+		var got []string
+		sc := bufio.NewScanner(conn)
+		for sc.Scan() {
+			got = append(got, sc.Text())
+		}
+		lines <- got
+	}()
+	sub := subscription{types: []string{"platform", "function"}, maxItems: 1000, maxBytes: maxMaxBytes, timeout: 25 * time.Millisecond, tcp: true, target: ln.Addr().String()}
+	s := newSubscriber(sub, []TelemetryEvent{{Time: "t0", Type: "platform.initStart", Record: map[string]any{"phase": "init"}}}, func(Event) {})
+	s.add(TelemetryEvent{Time: "t1", Type: "function", Record: "hello"})
+	s.close(context.Background())
+	got := <-lines
+	want := []string{
+		`{"time":"t0","type":"platform.initStart","record":{"phase":"init"}}`,
+		`{"time":"t1","type":"function","record":"hello"}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("NDJSON lines = %q, want %q", got, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -79,7 +80,8 @@ type subscription struct {
 	maxItems  int
 	maxBytes  int
 	timeout   time.Duration
-	target    string // URL with sandbox.localdomain mapped to 127.0.0.1
+	tcp       bool   // NDJSON over TCP instead of HTTP POSTs of JSON arrays
+	target    string // URL (HTTP) or host:port (TCP) with the sandbox mapped to 127.0.0.1
 	extension string
 }
 
@@ -141,7 +143,12 @@ func parseSubscription(body []byte, managed bool) (subscription, error) {
 	switch d.Protocol {
 	case "HTTP":
 	case "TCP":
-		return sub, fmt.Errorf("destination protocol TCP is not supported by the simulator, use HTTP")
+		if d.Port <= 0 || d.Port > 65535 || strconv.Itoa(d.Port) == reservedAPIPort {
+			return sub, fmt.Errorf("destination port %d must be in 1..65535 and other than %s", d.Port, reservedAPIPort)
+		}
+		sub.tcp = true
+		sub.target = net.JoinHostPort("127.0.0.1", strconv.Itoa(d.Port))
+		return sub, nil
 	default:
 		return sub, fmt.Errorf("unknown destination protocol %q", d.Protocol)
 	}
@@ -180,6 +187,7 @@ type subscriber struct {
 	stop    chan struct{}
 	stopped chan struct{}
 	dropped int
+	conn    net.Conn // TCP destination; used only by the run goroutine
 }
 
 func newSubscriber(sub subscription, backlog []TelemetryEvent, log func(Event)) *subscriber {
@@ -262,6 +270,11 @@ func (s *subscriber) take(force bool) ([]TelemetryEvent, time.Duration) {
 
 func (s *subscriber) run() {
 	defer close(s.stopped)
+	defer func() {
+		if s.conn != nil {
+			_ = s.conn.Close() // the listener gets EOF; nothing else to do
+		}
+	}()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -289,8 +302,13 @@ func (s *subscriber) run() {
 	}
 }
 
-// deliver POSTs one batch, retrying a few times with backoff.
+// deliver sends one batch, retrying a few times with backoff: a POST of a
+// JSON array (HTTP) or one JSON object per line (TCP).
 func (s *subscriber) deliver(batch []TelemetryEvent) {
+	if s.sub.tcp {
+		s.deliverTCP(batch)
+		return
+	}
 	body, err := json.Marshal(batch)
 	if err != nil {
 		return
@@ -312,6 +330,44 @@ func (s *subscriber) deliver(batch []TelemetryEvent) {
 			return
 		}
 		cancel()
+		select {
+		case <-s.stop:
+			if attempt >= 2 {
+				return
+			}
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+	s.log(Event{Kind: EventTelemetryDeliver, Name: s.sub.extension, Detail: fmt.Sprintf("%d events dropped: listener unreachable", len(batch))})
+}
+
+func (s *subscriber) deliverTCP(batch []TelemetryEvent) {
+	var body []byte
+	for _, e := range batch {
+		b, err := json.Marshal(e)
+		if err != nil {
+			continue
+		}
+		body = append(append(body, b...), '\n')
+	}
+	backoff := 50 * time.Millisecond
+	for attempt := 1; attempt <= deliveryAttempts; attempt++ {
+		if s.conn == nil {
+			conn, err := net.DialTimeout("tcp", s.sub.target, 2*time.Second)
+			if err == nil {
+				s.conn = conn
+			}
+		}
+		if s.conn != nil {
+			_ = s.conn.SetWriteDeadline(time.Now().Add(2 * time.Second)) // a failed write reports it
+			if _, err := s.conn.Write(body); err == nil {
+				s.log(Event{Kind: EventTelemetryDeliver, Name: s.sub.extension, Detail: fmt.Sprintf("%d events over tcp", len(batch))})
+				return
+			}
+			_ = s.conn.Close() // broken; dial again
+			s.conn = nil
+		}
 		select {
 		case <-s.stop:
 			if attempt >= 2 {
