@@ -102,7 +102,7 @@ type Config struct {
 }
 
 // ErrInvalidConfig is wrapped by every error New returns for a bad Config.
-var ErrInvalidConfig = errors.New("invalid config")
+var ErrInvalidConfig = errors.New("lambdasim: invalid config")
 
 func (c Config) withDefaults() Config {
 	if c.Timeout == 0 {

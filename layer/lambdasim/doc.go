@@ -42,10 +42,14 @@
 // runtime is killed and the next invoke initialises a new generation (new
 // extension identifiers). A runtime crash resets with reason "failure".
 //
-// Shutdown (and a reset) gives the runtime SIGTERM and 30 % of the budget
+// Shutdown (and a reset) depends on who registered. With external
+// extensions the runtime gets SIGTERM and 30 % of the budget
 // (Config.ShutdownBudget, 2 000 ms by default), then SIGKILL; extensions
 // registered for SHUTDOWN then get the event with deadlineMs at the end of
 // the budget and are killed at that deadline; the others are killed at once.
+// With only internal extensions (e.g. aws-lambda-go's
+// lambda.WithEnableSIGTERM) the runtime gets SIGTERM and at most 500 ms;
+// with none it is killed at once.
 //
 // Managed-instances mode (Config.ManagedInstances) follows Lambda Managed
 // Instances: AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances,

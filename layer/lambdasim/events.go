@@ -12,29 +12,53 @@ type EventKind string
 
 // Lifecycle event kinds, in the order they typically occur.
 const (
-	EventInitStart         EventKind = "init.start"
-	EventExtensionStart    EventKind = "extension.start"
+	// EventInitStart begins an Init phase (a new generation).
+	EventInitStart EventKind = "init.start"
+	// EventExtensionStart is an external extension process started (Detail: pid).
+	EventExtensionStart EventKind = "extension.start"
+	// EventExtensionRegister is a successful register (Detail: kind, events, id).
 	EventExtensionRegister EventKind = "extension.register"
-	EventExtensionNext     EventKind = "extension.next"
-	EventExtensionEvent    EventKind = "extension.event"
-	EventExtensionError    EventKind = "extension.error"
-	EventExtensionExit     EventKind = "extension.exit"
-	EventExtensionKill     EventKind = "extension.kill"
-	EventRuntimeStart      EventKind = "runtime.start"
-	EventRuntimeNext       EventKind = "runtime.next"
-	EventRuntimeResponse   EventKind = "runtime.response"
-	EventRuntimeError      EventKind = "runtime.error"
-	EventRuntimeInitError  EventKind = "runtime.initError"
-	EventRuntimeSignal     EventKind = "runtime.signal"
-	EventRuntimeExit       EventKind = "runtime.exit"
-	EventInitDone          EventKind = "init.done"
-	EventInitFailed        EventKind = "init.failed"
-	EventInvokeStart       EventKind = "invoke.start"
-	EventInvokeEnd         EventKind = "invoke.end"
-	EventShutdownStart     EventKind = "shutdown.start"
-	EventShutdownDone      EventKind = "shutdown.done"
-	EventTelemetry         EventKind = "telemetry.subscribe"
-	EventTelemetryDeliver  EventKind = "telemetry.deliver"
+	// EventExtensionNext is an extension calling next: with RequestID it
+	// acknowledges that invoke; without, Detail names the event it received.
+	EventExtensionNext EventKind = "extension.next"
+	// EventExtensionEvent is an INVOKE or SHUTDOWN queued for an extension.
+	EventExtensionEvent EventKind = "extension.event"
+	// EventExtensionError is an init/error or exit/error call (Detail: call and type).
+	EventExtensionError EventKind = "extension.error"
+	// EventExtensionExit is an external extension process ending (Detail: status).
+	EventExtensionExit EventKind = "extension.exit"
+	// EventExtensionKill is the simulator killing an extension (Detail: why).
+	EventExtensionKill EventKind = "extension.kill"
+	// EventRuntimeStart is the runtime process started (Detail: pid).
+	EventRuntimeStart EventKind = "runtime.start"
+	// EventRuntimeNext is the runtime's first next call, which ends its init.
+	EventRuntimeNext EventKind = "runtime.next"
+	// EventRuntimeResponse is a posted invocation response (Detail: size).
+	EventRuntimeResponse EventKind = "runtime.response"
+	// EventRuntimeError is a posted invocation error (Detail: error type).
+	EventRuntimeError EventKind = "runtime.error"
+	// EventRuntimeInitError is a runtime init/error call (Detail: error type).
+	EventRuntimeInitError EventKind = "runtime.initError"
+	// EventRuntimeSignal is SIGTERM or SIGKILL sent to the runtime.
+	EventRuntimeSignal EventKind = "runtime.signal"
+	// EventRuntimeExit is the runtime process ending (Detail: status).
+	EventRuntimeExit EventKind = "runtime.exit"
+	// EventInitDone ends a successful Init (Detail: duration).
+	EventInitDone EventKind = "init.done"
+	// EventInitFailed ends a failed Init (Detail: error type and message).
+	EventInitFailed EventKind = "init.failed"
+	// EventInvokeStart begins an invoke phase.
+	EventInvokeStart EventKind = "invoke.start"
+	// EventInvokeEnd ends an invoke phase (Detail: success, error, timeout or failure).
+	EventInvokeEnd EventKind = "invoke.end"
+	// EventShutdownStart begins a Shutdown phase or reset (Detail: reason).
+	EventShutdownStart EventKind = "shutdown.start"
+	// EventShutdownDone ends it: every process of the generation is gone.
+	EventShutdownDone EventKind = "shutdown.done"
+	// EventTelemetry is a Telemetry API subscription (Detail: types and destination).
+	EventTelemetry EventKind = "telemetry.subscribe"
+	// EventTelemetryDeliver is a batch delivered or dropped (Detail: count, status).
+	EventTelemetryDeliver EventKind = "telemetry.deliver"
 )
 
 // Event is one entry of the lifecycle log, kept for tests and diagnostics.
@@ -93,9 +117,6 @@ func (l *eventLog) snapshot() []Event {
 
 // ErrClosed is returned by calls on a Sim after Shutdown.
 var ErrClosed = errors.New("lambdasim: simulator is shut down")
-
-// ErrNotStarted is returned by Invoke before the listeners exist.
-var ErrNotStarted = errors.New("lambdasim: simulator is not started")
 
 // InitError is a failed Init phase: an extension crashed or reported
 // init/error, the runtime reported init/error or exited, or the phase timed out.
