@@ -40,6 +40,12 @@ func (sqli) Detect(sc *Scratch, in Input) (Finding, bool) {
 	if len(d) < 2 || plainNumber(d) {
 		return miss()
 	}
+	if sc.Mask()&(cQuote|cTick) == 0 && !hasSQLWord(sc.Compact()) {
+		// Without a quote an injection must continue a numeric or
+		// identifier context with SQL words; without any, neither
+		// libinjection nor the phrases below can match.
+		return miss()
+	}
 	ok, fp := libinjection.IsSQLi(d)
 	if !ok {
 		if i, j := sqlSyntax(sc.Compact()); i >= 0 {
@@ -167,6 +173,39 @@ func sqlSyntax(c string) (int, int) {
 		}
 	}
 	return -1, -1
+}
+
+// sqlWords are the SQL keywords an unquoted injection needs at least one
+// of (as a whole word).
+var sqlWords = [...]string{
+	"and", "or", "xor", "not", "union", "select", "having", "where", "order",
+	"group", "sleep", "benchmark", "waitfor", "exec", "execute", "declare",
+	"insert", "update", "delete", "drop", "case", "null", "rlike", "procedure",
+	"limit", "into", "from", "is", "div", "iif", "elt", "set", "alter", "create",
+	"truncate", "regexp", "sounds", "load_file", "extractvalue", "updatexml",
+}
+
+// hasSQLWord reports whether the compact view c holds a SQL keyword as a
+// whole word.
+func hasSQLWord(c string) bool {
+	for i := 0; i < len(c); {
+		for i < len(c) && !isWord(c[i]) {
+			i++
+		}
+		j := i
+		for j < len(c) && isWord(c[j]) {
+			j++
+		}
+		if w := c[i:j]; len(w) >= 2 && len(w) <= 12 {
+			for _, k := range sqlWords {
+				if w == k {
+					return true
+				}
+			}
+		}
+		i = j
+	}
+	return false
 }
 
 // isLetter reports an ASCII letter or a byte of a multi-byte character.

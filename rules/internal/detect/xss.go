@@ -31,9 +31,6 @@ func (xss) Detect(sc *Scratch, in Input) (Finding, bool) {
 		return miss()
 	}
 	d := sc.Decoded()
-	if m&(cParen|cTick|cDot) != 0 {
-		markup = markup || m&(cQuote|cSemi|cEq|cComma) != 0
-	}
 	if markup && libinjection.IsXSS(d) {
 		return hit(d, 0, len(d), "libinjection html")
 	}
