@@ -114,12 +114,8 @@ func compile(p *Policy, dets detectorSet, force *Mode) (*Engine, error) {
 			cr.m, cr.category = m, customCategory
 		default:
 			d, ok := dets[r.Detector]
-			if !ok {
+			if !ok || d == nil {
 				fail(r.Pos, r.ID, fmt.Errorf("unknown detector %q", r.Detector))
-				continue
-			}
-			if d == nil {
-				// A known name without an implementation in this build.
 				continue
 			}
 			cr.det, cr.category = d, d.Category()

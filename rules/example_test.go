@@ -66,3 +66,25 @@ inputs:
 	// line 5 col 20 rule probe: match: regex: error parsing regexp: missing closing ): `(a`
 	// line 6 col 22 rule probe: unknown target source "bodies" (want query, path, headers, cookies, body, pathParams or record)
 }
+
+func ExampleDefaultEngine() {
+	engine, err := rules.DefaultEngine()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d := engine.Inspect(context.Background(), &rules.Request{
+		Route: "GET /users",
+		Fields: []rules.Field{
+			{Source: rules.SourceQuery, Path: "query.id", Value: "1' OR '1'='1"},
+			{Source: rules.SourceHeaders, Path: "headers.user-agent", Value: "Mozilla/5.0"},
+		},
+	})
+	fmt.Println(engine.Name(), engine.Mode(), d.Action)
+	for _, m := range d.Matches {
+		fmt.Println(m.RuleID, m.Category, m.Path)
+	}
+	// Output:
+	// default block block
+	// sqli sqli query.id
+}
