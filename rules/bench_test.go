@@ -58,7 +58,8 @@ func defaultEngine(tb testing.TB) *rules.Engine {
 }
 
 // bigBodyEvent returns an API Gateway v2 event whose JSON body is about
-// 64 KiB of order records; attack puts one SQL injection at the end.
+// 64 KiB of order records (about 1,000 fields, under the default
+// max_fields); attack puts one SQL injection in the middle.
 func bigBodyEvent(tb testing.TB, attack bool) []byte {
 	tb.Helper()
 	type item struct {
@@ -72,12 +73,12 @@ func bigBodyEvent(tb testing.TB, attack bool) []byte {
 	size := 0
 	for i := 0; size < 64<<10; i++ {
 		it := item{SKU: "SKU-" + strings.Repeat("7", 6), Name: "Stainless steel water bottle, 750 ml",
-			Note: "Please gift-wrap it and leave the parcel with the neighbour at number 12.", Qty: i % 5, Price: "19.90"}
+			Note: strings.Repeat("Please gift-wrap it and leave the parcel with the neighbour at number 12. ", 4), Qty: i % 5, Price: "19.90"}
 		items = append(items, it)
-		size += 160
+		size += 400
 	}
 	if attack {
-		items[len(items)-1].Note = "x' UNION SELECT password FROM users--"
+		items[len(items)/2].Note = "x' UNION SELECT password FROM users--"
 	}
 	body, err := json.Marshal(map[string]any{"customer": "Ada Lovelace", "items": items})
 	if err != nil {
@@ -137,6 +138,12 @@ func BenchmarkInspect(b *testing.B) {
 				e.Inspect(ctx, c.req)
 			}
 			b.ReportMetric(float64(len(c.req.Fields)), "fields")
+			// Whether the last inspection ran out of limits.budget.
+			truncated := 0.0
+			if e.Inspect(ctx, c.req).Truncated {
+				truncated = 1
+			}
+			b.ReportMetric(truncated, "truncated")
 		})
 	}
 }
