@@ -523,3 +523,23 @@ func TestPayloadLimits(t *testing.T) {
 		t.Errorf("invoke after the oversized response = %d %s", res.StatusCode, res.Body)
 	}
 }
+
+func TestShutdownDuringInit(t *testing.T) {
+	s, _ := newSim(t, lambdasim.Config{ExtensionsDir: extDir(t, "neverregister"), InitTimeout: time.Minute})
+	started := make(chan error, 1)
+	go func() { started <- s.Start(context.Background()) }()
+	waitFor(t, s, lambdasim.EventExtensionStart, "pid")
+	// The Init holds the environment; a Shutdown whose context ends tears it down anyway.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx, lambdasim.ReasonSpindown); err != nil {
+		t.Errorf("Shutdown() = %v", err)
+	}
+	var ie *lambdasim.InitError
+	if err := receive(t, started, "Start"); !errors.As(err, &ie) || ie.Type != "Sandbox.Shutdown" {
+		t.Errorf("Start() = %v, want InitError Sandbox.Shutdown", err)
+	}
+	if exits := eventsOf(s, lambdasim.EventExtensionExit, "neverregister"); len(exits) != 1 {
+		t.Errorf("extension exits = %v, want the process gone", exits)
+	}
+}

@@ -340,7 +340,12 @@ func (sb *sandbox) initialize() error {
 		}
 		sb.mu.Lock()
 		ext.proc = p
+		dead := sb.phase == phaseShutdown
 		sb.mu.Unlock()
+		if dead { // a concurrent Shutdown took its snapshot before p existed
+			p.kill()
+			return sb.initFailure("Sandbox.Shutdown", "the environment was shut down during init")
+		}
 		sb.log(Event{Kind: EventExtensionStart, Name: name, Detail: "pid " + strconv.Itoa(p.pid())})
 		go sb.watchExtension(ext)
 	}
@@ -353,6 +358,8 @@ func (sb *sandbox) initialize() error {
 			return sb.initFailure("Extension.Crash", fmt.Sprintf("extension %s exited before registering: %s", ext.name, ext.proc.exitStatus()))
 		case <-sb.initFailed:
 			return sb.initFailure("", "")
+		case <-sb.dead:
+			return sb.initFailure("Sandbox.Shutdown", "the environment was shut down during init")
 		case <-deadline.C:
 			return sb.initFailure("Sandbox.Timedout", fmt.Sprintf("extension %s did not register within %v", ext.name, s.cfg.InitTimeout))
 		}
@@ -370,7 +377,12 @@ func (sb *sandbox) initialize() error {
 	}
 	sb.mu.Lock()
 	sb.runtime = rt
+	dead := sb.phase == phaseShutdown
 	sb.mu.Unlock()
+	if dead {
+		rt.kill()
+		return sb.initFailure("Sandbox.Shutdown", "the environment was shut down during init")
+	}
 	sb.log(Event{Kind: EventRuntimeStart, Name: "runtime", Detail: "pid " + strconv.Itoa(rt.pid())})
 	go sb.watchRuntime(rt)
 
@@ -380,6 +392,8 @@ func (sb *sandbox) initialize() error {
 		return sb.initFailure("Runtime.ExitError", "runtime exited during init: "+rt.exitStatus())
 	case <-sb.initFailed:
 		return sb.initFailure("", "")
+	case <-sb.dead:
+		return sb.initFailure("Sandbox.Shutdown", "the environment was shut down during init")
 	case <-deadline.C:
 		return sb.initFailure("Sandbox.Timedout", fmt.Sprintf("runtime did not call next within %v", s.cfg.InitTimeout))
 	}
@@ -398,6 +412,8 @@ func (sb *sandbox) initialize() error {
 			return sb.initFailure("Runtime.ExitError", "runtime exited during init: "+rt.exitStatus())
 		case <-sb.initFailed:
 			return sb.initFailure("", "")
+		case <-sb.dead:
+			return sb.initFailure("Sandbox.Shutdown", "the environment was shut down during init")
 		case <-deadline.C:
 			return sb.initFailure("Sandbox.Timedout", fmt.Sprintf("extension %s did not call next within %v", ext.name, s.cfg.InitTimeout))
 		}
@@ -512,10 +528,29 @@ func (sb *sandbox) shutdown(reason string, budget time.Duration) {
 
 func (sb *sandbox) doShutdown(reason string, budget time.Duration) {
 	sb.deadOnce.Do(func() { close(sb.dead) })
+	// Registration is closed from here on, so the snapshot is final.
+	type member struct {
+		ext        *extension
+		proc       *process // nil for internal extensions
+		registered bool
+		shutdown   bool // registered for SHUTDOWN
+	}
+	var members []member
+	internal, external := 0, 0
 	sb.mu.Lock()
 	sb.phase = phaseShutdown
 	rt := sb.runtime
-	exts := slices.Clone(sb.order)
+	for _, e := range sb.order {
+		m := member{ext: e, proc: e.proc, registered: e.id != "", shutdown: e.id != "" && e.subscribed(eventShutdown)}
+		members = append(members, m)
+		switch {
+		case !m.registered:
+		case e.internal:
+			internal++
+		default:
+			external++
+		}
+	}
 	subs := slices.Clone(sb.subs)
 	sb.mu.Unlock()
 	start := time.Now()
@@ -526,16 +561,6 @@ func (sb *sandbox) doShutdown(reason string, budget time.Duration) {
 	// at once; internal extensions only → the runtime gets SIGTERM and at
 	// most internalShutdownBudget; external extensions → the runtime gets
 	// SIGTERM and its share, the extensions the rest.
-	internal, external := 0, 0
-	for _, e := range exts {
-		switch {
-		case e.id == "":
-		case e.internal:
-			internal++
-		default:
-			external++
-		}
-	}
 	if rt != nil && !rt.done() {
 		share := time.Duration(float64(budget) * runtimeShutdownShare)
 		if external == 0 {
@@ -567,35 +592,39 @@ func (sb *sandbox) doShutdown(reason string, budget time.Duration) {
 		"shutdownReason": reason,
 		"deadlineMs":     end.UnixMilli(),
 	})
-	var waiting []*extension
-	for _, ext := range exts {
-		if ext.internal || ext.proc == nil || ext.proc.done() {
+	var waiting []member
+	for _, m := range members {
+		if m.proc == nil || m.proc.done() {
 			continue
 		}
-		if ext.id != "" && ext.subscribed(eventShutdown) {
-			ext.push(eventShutdown, body)
-			sb.log(Event{Kind: EventExtensionEvent, Name: ext.name, Detail: eventShutdown + " " + reason})
-			waiting = append(waiting, ext)
+		if m.shutdown {
+			m.ext.push(eventShutdown, body)
+			sb.log(Event{Kind: EventExtensionEvent, Name: m.ext.name, Detail: eventShutdown + " " + reason})
+			waiting = append(waiting, m)
 			continue
 		}
-		sb.log(Event{Kind: EventExtensionKill, Name: ext.name, Detail: "not registered for SHUTDOWN"})
-		ext.proc.kill()
+		detail := "not registered for SHUTDOWN"
+		if !m.registered {
+			detail = "never registered"
+		}
+		sb.log(Event{Kind: EventExtensionKill, Name: m.ext.name, Detail: detail})
+		m.proc.kill()
 	}
 	timer := time.NewTimer(time.Until(end))
 	defer timer.Stop()
-	for _, ext := range waiting {
+	for _, m := range waiting {
 		select {
-		case <-ext.proc.exited:
+		case <-m.proc.exited:
 		case <-timer.C:
 			timer.Reset(0)
-			sb.log(Event{Kind: EventExtensionKill, Name: ext.name, Detail: "shutdown deadline reached"})
-			ext.proc.kill()
+			sb.log(Event{Kind: EventExtensionKill, Name: m.ext.name, Detail: "shutdown deadline reached"})
+			m.proc.kill()
 		}
 	}
 	// Anything left (including a runtime that ignored the first kill) goes now.
-	for _, ext := range exts {
-		if ext.proc != nil && !ext.proc.done() {
-			ext.proc.kill()
+	for _, m := range members {
+		if m.proc != nil && !m.proc.done() {
+			m.proc.kill()
 		}
 	}
 	if rt != nil && !rt.done() {
