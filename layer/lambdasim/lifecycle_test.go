@@ -30,6 +30,7 @@ func TestInvokeEcho(t *testing.T) {
 		{give: `[1,2,3]`, wantBody: `[1,2,3]`},
 		{give: `{"action":"log","message":"hi there"}`, wantBody: `{"logged":"hi there"}`},
 		{give: `{"action":"error","message":"bad input"}`, wantBody: `{"errorMessage":"bad input","errorType":"errorString"}`, wantError: "errorString"},
+		{give: `{"action":"streamerror","message":"stream broke"}`, wantBody: `{"errorMessage":"stream broke","errorType":"errorString"}`, wantError: "errorString"},
 	}
 	for _, tt := range tests {
 		res := invoke(t, s, tt.give)

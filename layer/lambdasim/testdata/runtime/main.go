@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/signal"
@@ -56,6 +57,10 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	case "crash":
 		fmt.Println("crashing on purpose")
 		os.Exit(2)
+	case "streamerror":
+		// A streamed response whose reader fails midway: aws-lambda-go
+		// reports the error in HTTP trailers.
+		return io.MultiReader(strings.NewReader("partial"), failingReader{req.Message}), nil
 	case "big":
 		return strings.Repeat("x", req.SleepMs), nil
 	case "log":
@@ -64,6 +69,10 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	}
 	return raw, nil
 }
+
+type failingReader struct{ msg string }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, errors.New(f.msg) }
 
 func main() {
 	fmt.Println("runtime starting")
