@@ -8,7 +8,8 @@ import (
 const (
 	// maxExcerpt is the longest excerpt, in bytes, after escaping.
 	maxExcerpt = 48
-	// excerptContext is how much of the value is shown before the evidence.
+	// excerptContext is how much of the value is shown on each side of
+	// the evidence.
 	excerptContext = 12
 	// minDigitRun is the shortest run of digits that is masked.
 	minDigitRun = 6
@@ -32,7 +33,7 @@ func excerpt(value string, start, end int) string {
 	for from > 0 && from < len(value) && !utf8.RuneStart(value[from]) {
 		from++
 	}
-	to := min(len(value), from+maxExcerpt)
+	to := max(from, min(len(value), from+maxExcerpt, end+excerptContext))
 	window := value[from:to]
 
 	var b strings.Builder
@@ -46,13 +47,22 @@ func excerpt(value string, start, end int) string {
 	}
 	for i := 0; i < len(window); {
 		c := window[i]
-		if c >= '0' && c <= '9' {
+		if isDigit(c) {
 			j := i
-			for j < len(window) && window[j] >= '0' && window[j] <= '9' {
+			for j < len(window) && isDigit(window[j]) {
 				j++
 			}
 			run := window[i:j]
-			if j-i >= minDigitRun {
+			// Measure the whole run in value, so that a run cut by the
+			// window's edges is masked too.
+			a, z := from+i, from+j
+			for a > 0 && isDigit(value[a-1]) {
+				a--
+			}
+			for z < len(value) && isDigit(value[z]) {
+				z++
+			}
+			if z-a >= minDigitRun {
 				run = strings.Repeat("*", j-i)
 			}
 			if !emit(run) {
@@ -86,6 +96,8 @@ func excerpt(value string, start, end int) string {
 	}
 	return b.String()
 }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 func hex2(c byte) string {
 	const digits = "0123456789abcdef"
