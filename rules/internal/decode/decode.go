@@ -237,6 +237,10 @@ func Space(dst []byte, s string) ([]byte, bool) {
 	}
 	out := start(dst, s, i)
 	pendingSpace := false
+	if n := len(out); n > 0 && out[n-1] == ' ' {
+		// The copied prefix ends in a space that starts the run.
+		out, pendingSpace = out[:n-1], true
+	}
 	for i < len(s) {
 		c := s[i]
 		switch {

@@ -104,9 +104,12 @@ func entityAt(s string, i int) (rune, int) {
 		}
 		return r, j - i
 	}
+	if c := s[j]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+		return 0, 0
+	}
 	for _, e := range entities {
 		n := len(e.name)
-		if j+n > len(s) || s[j:j+n] != e.name {
+		if e.name[0] != s[j] || j+n > len(s) || s[j:j+n] != e.name {
 			continue
 		}
 		if j+n < len(s) && s[j+n] == ';' {

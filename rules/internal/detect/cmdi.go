@@ -34,37 +34,63 @@ func (cmdi) Category() string { return "cmdi" }
 // cmdiTriggers are the classes of separators and substitutions.
 const cmdiTriggers = cSemi | cPipe | cAmp | cTick | cCRLF | cDollar | cParen
 
-// strongCommands hit after a separator on their own.
-var strongCommands = [...]string{
-	"whoami", "uname", "ifconfig", "ipconfig", "netstat", "nslookup", "wget",
-	"curl", "nc", "ncat", "netcat", "bash", "sh", "zsh", "ksh", "csh", "tcsh",
-	"powershell", "pwsh", "cmd", "systeminfo", "sysinfo", "telnet", "python",
-	"python2", "python3", "perl", "php", "ruby", "chmod", "chown", "crontab",
-	"useradd", "tasklist", "taskkill", "certutil", "bitsadmin", "wmic",
-	"mkfifo", "socat", "tftp", "sudo", "busybox", "netsh", "hostname",
-	"getent", "net", "reg", "nohup", "xterm", "rm", "uptime", "lsb_release",
-	"printenv", "passwd", "shutdown", "reboot", "killall", "pkill", "nmap",
-	"scp", "ssh", "tcpdump", "iptables", "arp", "route", "traceroute",
-	"tracert", "ver", "vol", "systemctl", "lua", "awk", "gawk", "sed", "xargs",
+// commandKind classifies a command word: 2 for strong commands, which
+// are rarely English and hit after a separator on their own; 1 for weak
+// ones, which are also English words and need shell-like arguments; 0
+// for anything else.
+func commandKind(w string) int {
+	switch w {
+	case "whoami", "uname", "ifconfig", "ipconfig", "netstat", "nslookup", "wget",
+		"curl", "nc", "ncat", "netcat", "bash", "sh", "zsh", "ksh", "csh", "tcsh",
+		"powershell", "pwsh", "cmd", "systeminfo", "sysinfo", "telnet", "python",
+		"python2", "python3", "perl", "php", "ruby", "chmod", "chown", "crontab",
+		"useradd", "tasklist", "taskkill", "certutil", "bitsadmin", "wmic",
+		"mkfifo", "socat", "tftp", "sudo", "busybox", "netsh", "hostname",
+		"getent", "net", "reg", "nohup", "xterm", "rm", "uptime", "lsb_release",
+		"printenv", "passwd", "shutdown", "reboot", "killall", "pkill", "nmap",
+		"scp", "ssh", "tcpdump", "iptables", "arp", "route", "traceroute",
+		"tracert", "ver", "vol", "systemctl", "lua", "awk", "gawk", "sed", "xargs":
+		return 2
+	case "id", "ls", "dir", "cat", "type", "echo", "ping", "sleep", "pwd", "env",
+		"set", "more", "less", "head", "tail", "kill", "find", "date", "time",
+		"host", "dig", "which", "who", "w", "ps", "tar", "cp", "mv", "touch",
+		"mkdir", "copy", "del", "print", "timeout", "exit", "start", "call",
+		"export", "source", "eval", "exec", "nl", "od", "tac", "grep",
+		"sort", "uniq", "base64", "file", "stat", "whois", "df", "du", "top",
+		"free", "last", "lsof", "cut", "rev", "wc", "true", "false":
+		return 1
+	}
+	return 0
 }
 
-// weakCommands hit after a separator only with shell-like arguments.
-var weakCommands = [...]string{
-	"id", "ls", "dir", "cat", "type", "echo", "ping", "sleep", "pwd", "env",
-	"set", "more", "less", "head", "tail", "kill", "find", "date", "time",
-	"host", "dig", "which", "who", "w", "ps", "tar", "cp", "mv", "touch",
-	"mkdir", "copy", "del", "print", "timeout", "exit", "start", "call",
-	"export", "source", "eval", "exec", "nl", "od", "tac", "less", "grep",
-	"sort", "uniq", "base64", "file", "stat", "whois", "df", "du", "top",
-	"free", "last", "lsof", "cut", "rev", "wc", "true", "false",
-}
-
-// execFuncs are command-execution calls of common server languages.
-var execFuncs = [...]string{
-	"system(", "exec(", "passthru(", "shell_exec(", "popen(", "proc_open(",
-	"pcntl_exec(", "os.system(", "subprocess.", "getruntime().exec(",
-	"child_process", "execsync(", "spawnsync(", "phpinfo(", "phpversion(",
-	"eval(", "assert(", "create_function(",
+// execCall finds a call of a command-execution function of the common
+// server languages (system(, exec(, passthru(, shell_exec(, popen(,
+// proc_open(, os.system(, Runtime.getRuntime().exec(, execSync(, ...) or
+// a reference to child_process / subprocess, and returns its bounds or -1.
+func execCall(l string) (int, int) {
+	for off := 0; off < len(l); {
+		k := strings.IndexByte(l[off:], '(')
+		if k < 0 {
+			break
+		}
+		p := off + k
+		off = p + 1
+		i := p
+		for i > 0 && isWord(l[i-1]) {
+			i--
+		}
+		switch l[i:p] {
+		case "system", "exec", "passthru", "shell_exec", "popen", "proc_open", "pcntl_exec",
+			"execsync", "spawnsync", "phpinfo", "phpversion", "eval", "assert", "create_function":
+			return i, p + 1
+		}
+	}
+	for _, s := range [...]string{"child_process", "subprocess."} {
+		if i := strings.Index(l, s); i >= 0 {
+			return i, i + len(s)
+		}
+	}
+	return -1, -1
 }
 
 // shellMarkers are command-injection syntax that needs no command word:
@@ -80,10 +106,8 @@ func (cmdi) Detect(sc *Scratch, in Input) (Finding, bool) {
 	}
 	l := sc.Lower()
 	if m&cParen != 0 {
-		for _, f := range execFuncs {
-			if i := strings.Index(l, f); i >= 0 && (i == 0 || !isWord(l[i-1]) || f[0] == 'o' || f[0] == 'g') {
-				return hit(l, i, i+len(f), "exec call")
-			}
+		if i, j := execCall(l); i >= 0 {
+			return hit(l, i, j, "exec call")
 		}
 	}
 	if t := strings.TrimLeft(l, " "); strings.HasPrefix(t, "() {") || strings.HasPrefix(t, "(){") {
@@ -96,9 +120,12 @@ func (cmdi) Detect(sc *Scratch, in Input) (Finding, bool) {
 			}
 		}
 	}
-	b := shellNormalise(sc.buf(), l)
-	sc.keep(b)
-	n := decode.String(b)
+	n := l
+	if m&(cQuote|cBslash|cDollar|cPlus|cCtl) != 0 || strings.IndexByte(l, '^') >= 0 || strings.IndexByte(l, '\t') >= 0 {
+		b := shellNormalise(sc.buf(), l)
+		sc.keep(b)
+		n = decode.String(b)
+	}
 	if e, ok := leadingCommand(n); ok {
 		return hit(l, 0, min(e, len(l)), "command at start")
 	}
@@ -173,15 +200,11 @@ func commandAt(n string, i int) (int, bool) {
 	if word == "" {
 		return 0, false
 	}
-	for _, w := range strongCommands {
-		if word == w {
-			return i, true
-		}
-	}
-	for _, w := range weakCommands {
-		if word == w {
-			return i, shellArgs(n, i)
-		}
+	switch commandKind(word) {
+	case 2:
+		return i, true
+	case 1:
+		return i, shellArgs(n, i)
 	}
 	return 0, false
 }

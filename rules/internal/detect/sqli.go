@@ -175,33 +175,36 @@ func sqlSyntax(c string) (int, int) {
 	return -1, -1
 }
 
-// sqlWords are the SQL keywords an unquoted injection needs at least one
-// of (as a whole word).
-var sqlWords = [...]string{
-	"and", "or", "xor", "not", "union", "select", "having", "where", "order",
-	"group", "sleep", "benchmark", "waitfor", "exec", "execute", "declare",
-	"insert", "update", "delete", "drop", "case", "null", "rlike", "procedure",
-	"limit", "into", "from", "is", "div", "iif", "elt", "set", "alter", "create",
-	"truncate", "regexp", "sounds", "load_file", "extractvalue", "updatexml",
+// isSQLWord reports whether w (lower case) is one of the SQL keywords an
+// unquoted injection needs at least one of.
+func isSQLWord(w string) bool {
+	switch w {
+	case "and", "or", "xor", "not", "union", "select", "having", "where", "order",
+		"group", "sleep", "benchmark", "waitfor", "exec", "execute", "declare",
+		"insert", "update", "delete", "drop", "case", "null", "rlike", "procedure",
+		"limit", "into", "from", "is", "div", "iif", "elt", "set", "alter", "create",
+		"truncate", "regexp", "sounds", "load_file", "extractvalue", "updatexml":
+		return true
+	}
+	return false
 }
 
 // hasSQLWord reports whether the compact view c holds a SQL keyword as a
-// whole word.
+// whole word. Dots and hyphens join words here, so host names
+// (abc.execute-api.us-east-1.amazonaws.com) and hyphenated English do not
+// count.
 func hasSQLWord(c string) bool {
+	inWord := func(b byte) bool { return isWord(b) || b == '.' || b == '-' }
 	for i := 0; i < len(c); {
-		for i < len(c) && !isWord(c[i]) {
+		for i < len(c) && !inWord(c[i]) {
 			i++
 		}
 		j := i
-		for j < len(c) && isWord(c[j]) {
+		for j < len(c) && inWord(c[j]) {
 			j++
 		}
-		if w := c[i:j]; len(w) >= 2 && len(w) <= 12 {
-			for _, k := range sqlWords {
-				if w == k {
-					return true
-				}
-			}
+		if n := j - i; n >= 2 && n <= 12 && isSQLWord(c[i:j]) {
+			return true
 		}
 		i = j
 	}

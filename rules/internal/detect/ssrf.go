@@ -22,8 +22,8 @@ import (
 // Wildcard-DNS names that resolve to an embedded address (*.nip.io,
 // *.sslip.io, *.xip.io, localtest.me, lvh.me) count as inward.
 //
-// The schemes file:, gopher:, dict:, jar:, netdoc:, tftp:, phar: and
-// expect: are hits wherever they appear as a URL scheme. ftp: is a hit
+// The schemes file:, gopher:, dict:, jar:, netdoc:, tftp:, phar:, php:
+// and expect: are hits wherever they appear as a URL scheme. ftp: is a hit
 // only towards an inward host, since public FTP links are ordinary.
 // A bare IP address without a scheme (an X-Forwarded-For value) is not a
 // URL and is left alone, except for the cloud metadata addresses.
@@ -35,10 +35,6 @@ func (ssrf) Name() string { return "ssrf" }
 // Category implements Detector.
 func (ssrf) Category() string { return "ssrf" }
 
-// dangerousSchemes are URL schemes that read local files or speak raw
-// protocols to internal services.
-var dangerousSchemes = [...]string{"file:", "gopher:", "dict:", "jar:", "netdoc:", "tftp:", "phar:", "expect:"}
-
 // Detect implements Detector.
 func (ssrf) Detect(sc *Scratch, in Input) (Finding, bool) {
 	m := sc.Mask()
@@ -47,13 +43,27 @@ func (ssrf) Detect(sc *Scratch, in Input) (Finding, bool) {
 	}
 	l := sc.Lower()
 	if m&cColon != 0 {
-		for _, s := range dangerousSchemes {
-			if i := strings.Index(l, s); i >= 0 && (i == 0 || !isSchemeChar(l[i-1])) {
-				rest := l[i+len(s):]
-				if s != "jar:" && s != "expect:" && !strings.HasPrefix(rest, "/") {
-					continue
+		for off := 0; off < len(l); {
+			k := strings.IndexByte(l[off:], ':')
+			if k < 0 {
+				break
+			}
+			c := off + k
+			off = c + 1
+			i := c
+			for i > 0 && l[i-1] >= 'a' && l[i-1] <= 'z' {
+				i--
+			}
+			if i > 0 && isSchemeChar(l[i-1]) {
+				continue
+			}
+			switch l[i:c] {
+			case "jar", "expect":
+				return hit(l, i, c+1, "dangerous scheme")
+			case "file", "gopher", "dict", "netdoc", "tftp", "phar", "php":
+				if c+1 < len(l) && l[c+1] == '/' {
+					return hit(l, i, c+2, "dangerous scheme")
 				}
-				return hit(l, i, i+len(s)+2, "dangerous scheme")
 			}
 		}
 	}

@@ -38,6 +38,14 @@ var sstiOpen = [...]struct{ open, close string }{
 	{"@(", ")"}, {"<#", ">"},
 }
 
+// sstiFirst marks the first bytes of the opening delimiters.
+var sstiFirst = func() (t [256]bool) {
+	for _, d := range sstiOpen {
+		t[d.open[0]] = true
+	}
+	return t
+}()
+
 // Detect implements Detector.
 func (ssti) Detect(sc *Scratch, in Input) (Finding, bool) {
 	m := sc.Mask()
@@ -45,14 +53,14 @@ func (ssti) Detect(sc *Scratch, in Input) (Finding, bool) {
 		return miss()
 	}
 	l := sc.Lower()
-	for _, d := range sstiOpen {
-		for off := 0; off < len(l); {
-			i := strings.Index(l[off:], d.open)
-			if i < 0 {
-				break
+	for i := 0; i+1 < len(l); i++ {
+		if !sstiFirst[l[i]] {
+			continue
+		}
+		for _, d := range sstiOpen {
+			if d.open[0] != l[i] || l[i+1] != d.open[1] {
+				continue
 			}
-			i += off
-			off = i + len(d.open)
 			body := l[i+len(d.open):]
 			if k := strings.Index(body, d.close); k >= 0 {
 				body = body[:k]

@@ -233,15 +233,35 @@ func (traversal) Detect(sc *Scratch, in Input) (Finding, bool) {
 	if i, ok := systemFile(p); ok {
 		return hit(p, i, len(p), "absolute path to a system file")
 	}
-	if strings.IndexByte(p, '/') >= 0 {
-		for _, s := range sensitivePaths {
-			if i := strings.Index(p, s); i >= 0 && sensitiveAt(p, i, s) {
+	for off := 0; off < len(p); {
+		k := strings.IndexByte(p[off:], '/')
+		if k < 0 {
+			break
+		}
+		i := off + k
+		off = i + 1
+		if i+1 >= len(p) {
+			break
+		}
+		for _, s := range sensitiveBySecond[p[i+1]] {
+			if strings.HasPrefix(p[i:], s) && sensitiveAt(p, i, s) {
 				return hit(p, i, i+len(s), "sensitive path")
 			}
 		}
 	}
 	return miss()
 }
+
+// sensitiveBySecond indexes sensitivePaths by their second byte (the one
+// after the leading '/'), so a value is checked at each of its slashes
+// against a handful of candidates. It is computed once and never written
+// afterwards.
+var sensitiveBySecond = func() (t [256][]string) {
+	for _, s := range sensitivePaths {
+		t[s[1]] = append(t[s[1]], s)
+	}
+	return t
+}()
 
 // sensitiveAt reports whether the sensitive path s found at p[i:] stands
 // as a path: at the start of the value or of a file URL, after a
