@@ -311,6 +311,7 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 			continue
 		}
 		reset := false
+		in := detect.Input{Value: f.Value, Key: f.Key, Source: sourceNames[f.Source]}
 		for _, ri := range e.bySource[f.Source] {
 			r := &e.rules[ri]
 			if r.paths != nil && !r.paths.match(f.Path) {
@@ -331,7 +332,7 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 					reset = true
 				}
 				var fd detect.Finding
-				fd, hit = r.det.Detect(sc, detect.Input{Value: f.Value, Key: f.Key, Source: f.Source.String()})
+				fd, hit = r.det.Detect(sc, in)
 				evidence = fd.Evidence
 			} else {
 				start, end, hit = r.m.Match(f.Value)
