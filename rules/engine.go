@@ -49,7 +49,7 @@ type compiledRule struct {
 	det      detect.Detector // nil for user rules
 	m        match.Matcher   // nil for detector rules
 	paths    globs           // nil: every path
-	excl     []compiledExclusion
+	excl     []*compiledExclusion
 	action   Action // what a match does, after rule and policy modes
 }
 
@@ -92,6 +92,16 @@ func compile(p *Policy, dets detectorSet, force *Mode) (*Engine, error) {
 	fail := func(pos Pos, id string, err error) {
 		errs = append(errs, &PolicyError{File: p.File, Line: max(pos.Line, 1), Col: max(pos.Col, 1), RuleID: id, Msg: err.Error(), Err: err})
 	}
+	// Each exclusion is compiled once and shared by the rules it names.
+	excl := make([]*compiledExclusion, len(p.Exclusions))
+	for i, x := range p.Exclusions {
+		cx, err := compileExclusion(x)
+		if err != nil {
+			fail(x.Pos, "", err)
+			continue
+		}
+		excl[i] = &cx
+	}
 	for _, r := range p.Inputs {
 		mode := e.mode
 		if r.Mode != nil {
@@ -128,16 +138,10 @@ func compile(p *Policy, dets detectorSet, force *Mode) (*Engine, error) {
 			}
 			cr.paths = append(cr.paths, cg)
 		}
-		for _, x := range p.Exclusions {
-			if !excludes(x, r.ID) {
-				continue
+		for i, x := range p.Exclusions {
+			if excludes(x, r.ID) && excl[i] != nil {
+				cr.excl = append(cr.excl, excl[i])
 			}
-			cx, err := compileExclusion(x)
-			if err != nil {
-				fail(x.Pos, "", err)
-				continue
-			}
-			cr.excl = append(cr.excl, cx)
 		}
 		idx := int32(len(e.rules))
 		e.rules = append(e.rules, cr)
@@ -375,8 +379,7 @@ func excerptFor(value, evidence string, start, end int) string {
 // excluded reports whether an exclusion switches r off for the field at
 // path on route.
 func (r *compiledRule) excluded(path, route string) bool {
-	for i := range r.excl {
-		x := &r.excl[i]
+	for _, x := range r.excl {
 		if x.hasRoute && !x.route.match(route) {
 			continue
 		}
