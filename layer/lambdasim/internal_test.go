@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -302,4 +304,74 @@ func TestSubscriberTCP(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("NDJSON lines = %q, want %q", got, want)
 	}
+}
+
+// newTestSim is a Sim with an environment in its Init phase and no
+// processes, for driving the API handlers directly.
+func newTestSim(managed bool) *Sim {
+	s := &Sim{cfg: Config{ManagedInstances: managed}.withDefaults(), testOnlyNoDelivery: true}
+	sb := newSandbox(s, 1)
+	sb.byName["ext"] = newExtension("ext", false)
+	sb.order = append(sb.order, sb.byName["ext"])
+	sb.runtimeStarted = true
+	s.current = sb
+	return s
+}
+
+func FuzzAPIRequests(f *testing.F) {
+	paths := []string{
+		"POST /2020-01-01/extension/register",
+		"GET /2020-01-01/extension/event/next",
+		"POST /2020-01-01/extension/init/error",
+		"POST /2020-01-01/extension/exit/error",
+		"PUT /2022-07-01/telemetry",
+		"GET /2018-06-01/runtime/invocation/next",
+		"POST /2018-06-01/runtime/invocation/abc/response",
+		"POST /2018-06-01/runtime/invocation/abc/error",
+		"POST /2018-06-01/runtime/init/error",
+		"PUT /2020-08-15/logs",
+	}
+	f.Add(uint8(0), "ext", "", `{"events":["INVOKE","SHUTDOWN"]}`, false)
+	f.Add(uint8(0), "other", "accountId", `{"events":["SHUTDOWN"]}`, true)
+	f.Add(uint8(4), "ext", "", `{"schemaVersion":"2025-01-29","types":["platform"],"destination":{"protocol":"TCP","port":7}}`, true)
+	f.Add(uint8(7), "", "Runtime.X", `{"errorMessage":"m"}`, false)
+	f.Add(uint8(8), "", "", `not json`, false)
+	f.Fuzz(func(t *testing.T, which uint8, name, extra, body string, managed bool) {
+		s := newTestSim(managed)
+		h := s.apiHandler()
+		// Register first so identifier-based calls can succeed.
+		reg := httptest.NewRequest(http.MethodPost, "/2020-01-01/extension/register", strings.NewReader(`{"events":["SHUTDOWN"]}`))
+		reg.Header.Set(HeaderExtensionName, "ext")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, reg)
+		id := rec.Header().Get(HeaderExtensionID)
+
+		method, path, _ := strings.Cut(paths[int(which)%len(paths)], " ")
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // blocking calls return at once
+		req := httptest.NewRequestWithContext(ctx, method, path, strings.NewReader(body))
+		req.Header.Set(HeaderExtensionName, name)
+		req.Header.Set(HeaderAcceptFeature, extra)
+		req.Header.Set(HeaderFunctionErrorType, extra)
+		req.Header.Set(HeaderExtensionErrorType, extra)
+		if name != "" {
+			req.Header.Set(HeaderExtensionID, id)
+		}
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch rec.Code {
+		case 200, 202, 400, 403, 404, 405, 413:
+		default:
+			t.Errorf("%s %s = %d", method, path, rec.Code)
+		}
+		if b := rec.Body.Bytes(); len(b) > 0 && rec.Code != 404 && rec.Code != 405 && !json.Valid(b) {
+			t.Errorf("%s %s body %q is not JSON", method, path, b)
+		}
+		if rec.Code == 200 && path == "/2020-01-01/extension/register" && (!strings.Contains(rec.Body.String(), `"functionName"`) || rec.Header().Get(HeaderExtensionID) == "") {
+			t.Errorf("register 200 without body or id: %s", rec.Body.String())
+		}
+		for _, sub := range s.current.subs {
+			sub.close(context.Background())
+		}
+	})
 }

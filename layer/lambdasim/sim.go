@@ -36,6 +36,10 @@ type Sim struct {
 	// invokes share it for reading.
 	phase sync.RWMutex
 
+	// testOnlyNoDelivery makes telemetry subscribers drop batches instead of
+	// sending them (handler fuzzing must not dial arbitrary local ports).
+	testOnlyNoDelivery bool
+
 	mu      sync.Mutex
 	current *sandbox
 	gen     int

@@ -83,6 +83,7 @@ type subscription struct {
 	tcp       bool   // NDJSON over TCP instead of HTTP POSTs of JSON arrays
 	target    string // URL (HTTP) or host:port (TCP) with the sandbox mapped to 127.0.0.1
 	extension string
+	discard   bool // drop batches instead of sending them (tests)
 }
 
 // parseSubscription validates a subscribe body; the error message is the
@@ -305,6 +306,9 @@ func (s *subscriber) run() {
 // deliver sends one batch, retrying a few times with backoff: a POST of a
 // JSON array (HTTP) or one JSON object per line (TCP).
 func (s *subscriber) deliver(batch []TelemetryEvent) {
+	if s.sub.discard {
+		return
+	}
 	if s.sub.tcp {
 		s.deliverTCP(batch)
 		return
