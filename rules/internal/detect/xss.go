@@ -27,7 +27,7 @@ func (xss) Category() string { return "xss" }
 func (xss) Detect(sc *Scratch, in Input) (Finding, bool) {
 	m := sc.Mask()
 	markup := m&cAngle != 0 || m&(cQuote|cTick) != 0 && m&cEq != 0
-	if !markup && m&(cColon|cParen) == 0 {
+	if !markup && m&(cColon|cParen|cTick|cDot|cComma) == 0 {
 		return miss()
 	}
 	d := sc.Decoded()
@@ -55,14 +55,142 @@ func (xss) Detect(sc *Scratch, in Input) (Finding, bool) {
 			return hit(l, i, j, "script-capable tag")
 		}
 	}
-	if m&(cParen|cTick|cDot) != 0 {
+	if m&(cParen|cTick|cDot|cComma) != 0 {
 		for _, s := range jsSinks {
-			if i := strings.Index(l, s); i >= 0 && (i == 0 || !isWord(l[i-1])) {
+			if i := strings.Index(l, s); i >= 0 && (i == 0 || !isWord(l[i-1]) || strings.HasSuffix(l[:i], "script")) {
 				return hit(l, i, i+len(s), "script sink")
 			}
 		}
+		if i, j := dialogReference(l); i >= 0 {
+			return hit(l, i, j, "script dialog reference")
+		}
+	}
+	if m&(cPct|cAmp|cBslash) != 0 {
+		if i, j := escapedAngle(sc.Raw()); i >= 0 {
+			return hit(sc.Raw(), i, j, "escaped angle bracket")
+		}
 	}
 	return miss()
+}
+
+// dialogReference finds alert, prompt or confirm used as a function value
+// rather than called by name: (alert)(1), [1].find(alert), a=alert,a(1).
+func dialogReference(l string) (int, int) {
+	for _, name := range [...]string{"alert", "prompt", "confirm"} {
+		for off := 0; off < len(l); {
+			i := strings.Index(l[off:], name)
+			if i < 0 {
+				break
+			}
+			i += off
+			j := i + len(name)
+			off = j
+			if i > 0 && isWord(l[i-1]) || j < len(l) && isWord(l[j]) {
+				continue
+			}
+			before := byte(0)
+			if i > 0 {
+				before = l[i-1]
+			}
+			after := byte(0)
+			if j < len(l) {
+				after = l[j]
+			}
+			if (before == '(' || before == '=' || before == ',') && (after == ')' || after == ',' || after == ';') {
+				return i, j
+			}
+		}
+	}
+	return -1, -1
+}
+
+// escapedAngle finds a '<' hidden in an escape that survived the
+// adapter's decoding: %3c (double percent-encoding), \x3c, \u003c, or a
+// numeric character reference (&#60, &#x3c, with any zero padding). The
+// named reference &lt; is ordinary in HTML-escaped text and not counted.
+func escapedAngle(raw string) (int, int) {
+	for i := 0; i+2 < len(raw); i++ {
+		switch raw[i] {
+		case '%':
+			if raw[i+1] == '3' && (raw[i+2] == 'c' || raw[i+2] == 'C') {
+				return i, i + 3
+			}
+		case '\\':
+			if r, n := hexEscape(raw, i); n > 0 && r == '<' {
+				return i, i + n
+			}
+		case '&':
+			if raw[i+1] == '#' {
+				if r, n := numericRef(raw, i); n > 0 && r == '<' {
+					return i, i + n
+				}
+			}
+		}
+	}
+	return -1, -1
+}
+
+// hexEscape reads \xHH or \uHHHH at s[i].
+func hexEscape(s string, i int) (rune, int) {
+	n := 0
+	switch {
+	case i+3 < len(s) && (s[i+1] == 'x' || s[i+1] == 'X'):
+		n = 2
+	case i+5 < len(s) && (s[i+1] == 'u' || s[i+1] == 'U'):
+		n = 4
+	default:
+		return 0, 0
+	}
+	var r rune
+	for k := i + 2; k < i+2+n; k++ {
+		if !isHex(s[k]) {
+			return 0, 0
+		}
+		v := rune(s[k] | 0x20)
+		if v >= 'a' {
+			v -= 'a' - 10
+		} else {
+			v -= '0'
+		}
+		r = r<<4 | v
+	}
+	return r, n + 2
+}
+
+// numericRef reads a numeric character reference at s[i] ('&#'),
+// reading at most 12 digits.
+func numericRef(s string, i int) (rune, int) {
+	j := i + 2
+	base := rune(10)
+	if j < len(s) && (s[j] == 'x' || s[j] == 'X') {
+		base = 16
+		j++
+	}
+	start := j
+	var r rune
+	for ; j < len(s) && j-start < 12; j++ {
+		c := s[j]
+		var d rune
+		switch {
+		case c >= '0' && c <= '9':
+			d = rune(c - '0')
+		case base == 16 && isHex(c):
+			d = rune(c|0x20) - 'a' + 10
+		default:
+			d = -1
+		}
+		if d < 0 {
+			break
+		}
+		r = r*base + d
+	}
+	if j == start {
+		return 0, 0
+	}
+	if j < len(s) && s[j] == ';' {
+		j++
+	}
+	return r, j - i
 }
 
 // jsSinks are calls and properties of browser script that only an
@@ -172,6 +300,17 @@ func skipCtl(s string, i int) int {
 	return i
 }
 
+// inTag reports whether position i is inside an opened tag: a '<' and a
+// tag name before it, with no '>' in between.
+func inTag(l string, i int) bool {
+	k := strings.LastIndexByte(l[:i], '<')
+	if k < 0 || strings.IndexByte(l[k:i], '>') >= 0 || k+1 >= i {
+		return false
+	}
+	c := l[k+1]
+	return c >= 'a' && c <= 'z'
+}
+
 // eventHandler finds an on<event>= attribute that follows a quote, '<' or
 // '/' and whitespace, as injected attribute syntax does (" onfocus=...),
 // and returns its bounds or -1.
@@ -193,7 +332,7 @@ func eventHandler(l string) (int, int) {
 		for p >= 0 && (isSp(l[p]) || l[p] == '/') {
 			p--
 		}
-		if p >= 0 && l[p] != '"' && l[p] != '\'' && l[p] != '`' && l[p] != '<' {
+		if p >= 0 && l[p] != '"' && l[p] != '\'' && l[p] != '`' && l[p] != '<' && !inTag(l, i) {
 			continue
 		}
 		j := i + 2
