@@ -50,7 +50,7 @@ var sensitivePaths = [...]string{
 // when the value also shows an odd encoding (see oddEncoding).
 var sensitiveTargets = [...]string{
 	"passwd", "shadow", "boot.ini", "win.ini", "system32", "system.ini",
-	"environ", "etc/hosts", "etc/issue", "drivers", "index.js", ".htaccess",
+	"environ", "hosts", "issue", "drivers", "index.js", ".htaccess",
 	"web.config", "web.xml",
 }
 
@@ -63,7 +63,9 @@ func oddEncoding(p string) bool {
 		c := p[i]
 		switch {
 		case c == '%':
-			if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+			// "%9v", "%%32", "%qf": a percent sign that starts a broken
+			// escape. "50% off" and a final "100%" are prose.
+			if i+1 < len(p) && (isWord(p[i+1]) || p[i+1] == '%') && (i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2])) {
 				return true
 			}
 		case c < ' ' && c != '\t':
@@ -80,6 +82,36 @@ func oddEncoding(p string) bool {
 		}
 	}
 	return false
+}
+
+// hasTarget reports whether s names one of the sensitiveTargets.
+func hasTarget(s string) bool {
+	for _, t := range sensitiveTargets {
+		if strings.Contains(s, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// repeatedUnit reports the length of a unit "..X" (X one to four bytes,
+// no dot and no space) that starts at p[i] and repeats at least three
+// times in a row, as traversal fuzzers emit with a separator encoding the
+// decoder does not know (..2f..2f..2f, ..%5c..%5c..%5c); 0 otherwise.
+func repeatedUnit(p string, i int) int {
+	for n := 3; n <= 6; n++ {
+		if i+3*n > len(p) {
+			break
+		}
+		u := p[i : i+n]
+		if strings.IndexByte(u[2:], '.') >= 0 || strings.IndexByte(u[2:], ' ') >= 0 {
+			continue
+		}
+		if p[i+n:i+2*n] == u && p[i+2*n:i+3*n] == u {
+			return n
+		}
+	}
+	return 0
 }
 
 // oddSeparator reports whether the byte at p[j], right after "..", is
@@ -185,7 +217,7 @@ func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' ||
 // Detect implements Detector.
 func (traversal) Detect(sc *Scratch, in Input) (Finding, bool) {
 	m := sc.Mask()
-	if m&(cDot|cSlash|cBslash) == 0 {
+	if m&(cDot|cSlash|cBslash|cPct|cHigh|cCtl) == 0 && !strings.Contains(sc.Raw(), "0x") {
 		return miss()
 	}
 	p := sc.Path()
@@ -205,6 +237,14 @@ func (traversal) Detect(sc *Scratch, in Input) (Finding, bool) {
 		if j < len(p) && p[j] == '/' || j == len(p) && i > 0 && p[i-1] == '/' {
 			return hit(p, i, j+1, "dot-dot segment")
 		}
+		if j-i >= 4 && hasTarget(p[j:]) {
+			// A long dot run left when a filter stripped the slashes
+			// (........etcpasswd).
+			return hit(p, i, j, "dot run before a sensitive file")
+		}
+		if u := repeatedUnit(p, i); u > 0 {
+			return hit(p, i, i+3*u, "repeated dot-dot unit")
+		}
 		if j == i+2 && j < len(p) && oddSeparator(p, j) {
 			if _, w := sepAt(p, j); w > 0 && strings.Contains(p[j+w:], p[i:j+w]) {
 				return hit(p, i, j+w, "repeated dot-dot with odd separator")
@@ -215,7 +255,7 @@ func (traversal) Detect(sc *Scratch, in Input) (Finding, bool) {
 		}
 		off = j
 	}
-	if sc.SawNull() && m&cDot != 0 {
+	if sc.SawNull() && (m&(cDot|cSlash|cBslash) != 0 || hasTarget(p)) {
 		return hit(p, 0, len(p), "null byte in file name")
 	}
 	if m&(cPct|cHigh|cCtl) != 0 || strings.Contains(p, "0x") {
