@@ -544,3 +544,21 @@ func TestShutdownDuringInit(t *testing.T) {
 		t.Errorf("extension exits = %v, want the process gone", exits)
 	}
 }
+
+func TestInvokeContextWhileWaiting(t *testing.T) {
+	s, _ := newSim(t, lambdasim.Config{ExtensionsDir: extDir(t, "slow")})
+	invoke(t, s, `{"n":1}`)
+	// The slow extension still holds the first invoke phase.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := s.Invoke(ctx, []byte(`{"n":2}`)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Invoke while the previous phase runs = %v, want DeadlineExceeded", err)
+	}
+	// The abandoned attempt leaves nothing behind: the next invoke runs normally.
+	if res := invoke(t, s, `{"n":3}`); res.StatusCode != http.StatusOK || string(res.Body) != `{"n":3}` {
+		t.Errorf("next invoke = %d %s", res.StatusCode, res.Body)
+	}
+	if starts := eventsOf(s, lambdasim.EventInvokeStart, ""); len(starts) != 2 {
+		t.Errorf("invokes started = %d, want 2", len(starts))
+	}
+}

@@ -333,7 +333,9 @@ func (s *Sim) InvokeWithOptions(ctx context.Context, payload []byte, opts Invoke
 	if s.cfg.ManagedInstances {
 		return s.invokeManaged(ctx, payload, opts)
 	}
-	s.phase.Lock()
+	if err := s.lockPhase(ctx); err != nil {
+		return nil, err
+	}
 	sb, err := s.ensureSandbox(ctx)
 	if err != nil {
 		s.phase.Unlock()
@@ -351,6 +353,26 @@ func (s *Sim) InvokeWithOptions(ctx context.Context, payload []byte, opts Invoke
 		return r, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// lockPhase takes s.phase for writing unless ctx ends first (the previous
+// invoke phase may last up to the function timeout).
+func (s *Sim) lockPhase(ctx context.Context) error {
+	got := make(chan struct{})
+	go func() {
+		s.phase.Lock()
+		close(got)
+	}()
+	select {
+	case <-got:
+		return nil
+	case <-ctx.Done():
+		go func() {
+			<-got
+			s.phase.Unlock()
+		}()
+		return ctx.Err()
 	}
 }
 
