@@ -71,6 +71,19 @@ func hit(s string, i, j int, reason string) (Finding, bool) {
 	return Finding{Evidence: s[i:j], Reason: reason}, true
 }
 
+// window is how far a detector looks ahead from a candidate position for
+// its closing part (a delimiter, a repeated unit, a target name). It
+// keeps every detector linear in the length of the value.
+const window = 512
+
+// ahead returns s[i:] cut to at most window bytes.
+func ahead(s string, i int) string {
+	if i > len(s) {
+		return ""
+	}
+	return s[i:min(len(s), i+window)]
+}
+
 // miss is the result of a detector that found nothing.
 func miss() (Finding, bool) { return Finding{}, false }
 

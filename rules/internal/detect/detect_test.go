@@ -409,3 +409,22 @@ func detectAll(sc *Scratch, v string) int {
 	}
 	return n
 }
+
+// TestLargeAdversarialValues runs every detector over 64 KiB values built
+// from repeated trigger fragments. A detector with quadratic work would
+// make this test take minutes instead of milliseconds.
+func TestLargeAdversarialValues(t *testing.T) {
+	fragments := []string{
+		"{{", "${", "${a", "}", "..", "...x", "..\x01", "<a on", "on", "||'", "'||", ";", "; a", "|",
+		"%", "%c0", "&#", "\\u", "://", "http://a", "a:", "this.", "db.a.", "$", "[$ne", "/", "/etc",
+		"constructor", "\r\n", "<", "(", "`", "0x", "%25", "'", "select ", "union ",
+	}
+	sc := NewScratch()
+	for _, f := range fragments {
+		v := strings.Repeat(f, 64*1024/len(f))
+		for _, d := range builtins {
+			sc.Reset(v)
+			d.Detect(sc, Input{Value: v, Source: "body"})
+		}
+	}
+}

@@ -38,6 +38,10 @@ func (jndi) Detect(sc *Scratch, in Input) (Finding, bool) {
 	if i := strings.Index(l, "${jndi:"); i >= 0 {
 		return hit(l, i, i+24, "jndi lookup")
 	}
+	if !hasLetters(l[first:], "jndi") {
+		// Every spelling of the lookup keeps its letters somewhere.
+		return miss()
+	}
 	b := append(sc.buf(), l[first:]...)
 	found := resolveLookups(&b)
 	sc.keep(b)
@@ -47,11 +51,20 @@ func (jndi) Detect(sc *Scratch, in Input) (Finding, bool) {
 	return miss()
 }
 
+// maxLookups bounds the lookups resolveLookups resolves per value.
+const maxLookups = 256
+
 // resolveLookups resolves the innermost ${...} lookups of b in place until
-// none is left, and reports whether one of them was a jndi: lookup.
+// none is left, and reports whether one of them was a jndi: lookup. After
+// maxLookups resolutions it stops and reports a hit: nesting that deep
+// only serves to hide a lookup.
 func resolveLookups(b *[]byte) bool {
 	s := *b
-	for {
+	for n := 0; ; n++ {
+		if n == maxLookups {
+			*b = s
+			return true
+		}
 		end := -1
 		for k := range s {
 			if s[k] == '}' {
@@ -85,6 +98,16 @@ func resolveLookups(b *[]byte) bool {
 	}
 	*b = s
 	return false
+}
+
+// hasLetters reports whether s contains each byte of letters.
+func hasLetters(s, letters string) bool {
+	for i := range len(letters) {
+		if strings.IndexByte(s, letters[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // resolveOne returns what the lookup body c resolves to; the result is a

@@ -188,7 +188,7 @@ func jsLiteral(l string, i int) int {
 		return -1
 	}
 	if q := l[i]; q == '\'' || q == '"' {
-		if e := strings.IndexByte(l[i+1:], q); e >= 0 {
+		if e := strings.IndexByte(ahead(l, i+1), q); e >= 0 {
 			return i + e + 2
 		}
 		return len(l)

@@ -61,14 +61,11 @@ func (ssti) Detect(sc *Scratch, in Input) (Finding, bool) {
 			if d.open[0] != l[i] || l[i+1] != d.open[1] {
 				continue
 			}
-			body := l[i+len(d.open):]
+			body := ahead(l, i+len(d.open))
 			if k := strings.Index(body, d.close); k >= 0 {
 				body = body[:k]
 			} else if d.open != "{{" && d.open != "{%" && d.open != "<%" {
 				continue
-			}
-			if len(body) > 512 {
-				body = body[:512]
 			}
 			if d.open == "${" && strings.HasPrefix(strings.TrimLeft(body, " "), "jndi:") {
 				continue

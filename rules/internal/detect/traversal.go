@@ -237,7 +237,7 @@ func (traversal) Detect(sc *Scratch, in Input) (Finding, bool) {
 		if j < len(p) && p[j] == '/' || j == len(p) && i > 0 && p[i-1] == '/' {
 			return hit(p, i, j+1, "dot-dot segment")
 		}
-		if j-i >= 4 && hasTarget(p[j:]) {
+		if j-i >= 4 && hasTarget(ahead(p, j)) {
 			// A long dot run left when a filter stripped the slashes
 			// (........etcpasswd).
 			return hit(p, i, j, "dot run before a sensitive file")
@@ -246,7 +246,7 @@ func (traversal) Detect(sc *Scratch, in Input) (Finding, bool) {
 			return hit(p, i, i+3*u, "repeated dot-dot unit")
 		}
 		if j == i+2 && j < len(p) && oddSeparator(p, j) {
-			if _, w := sepAt(p, j); w > 0 && strings.Contains(p[j+w:], p[i:j+w]) {
+			if _, w := sepAt(p, j); w > 0 && strings.Contains(ahead(p, j+w), p[i:j+w]) {
 				return hit(p, i, j+w, "repeated dot-dot with odd separator")
 			}
 			if oddEncoding(p) {

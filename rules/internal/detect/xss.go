@@ -303,7 +303,10 @@ func skipCtl(s string, i int) int {
 // inTag reports whether position i is inside an opened tag: a '<' and a
 // tag name before it, with no '>' in between.
 func inTag(l string, i int) bool {
-	k := strings.LastIndexByte(l[:i], '<')
+	k := strings.LastIndexByte(l[max(0, i-window):i], '<')
+	if k >= 0 {
+		k += max(0, i-window)
+	}
 	if k < 0 || strings.IndexByte(l[k:i], '>') >= 0 || k+1 >= i {
 		return false
 	}
