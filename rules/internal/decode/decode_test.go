@@ -52,6 +52,8 @@ func TestTransforms(t *testing.T) {
 		{"Overlong", "\xf8\x80\x80\x80\xaf\xfc\x80\x80\x80\x80\xae", "/."},
 		{"Overlong", "．．／∖", "../\\"},
 		{"Overlong", "ｓｃｒｉｐｔ", "script"},
+		{"Overlong", "①②⑦。⓪｡⓪.①", "127.0.0.1"},
+		{"Overlong", "ⓛⓞⒸⒶⓁⓗⓞⓢⓣ", "loCALhost"},
 		{"Overlong", "héllo wörld 日本", "héllo wörld 日本"},
 		{"Overlong", "\xc0", "\xc0"},
 		{"Null", "a\x00b\x00", "ab"},

@@ -5,8 +5,10 @@ package decode
 // F0 80..8F xx xx and the obsolete 5- and 6-byte forms, e.g. C0 AF for
 // '/'; C0/C1 followed by a plain ASCII byte stand for that byte, as
 // lenient decoders read them) and the fullwidth forms
-// U+FF01..U+FF5E plus the slash look-alikes U+2215 and U+2216, all mapped to
-// their ASCII counterpart.
+// U+FF01..U+FF5E, the slash look-alikes U+2215 and U+2216, the circled
+// digits and letters (①, ⓐ, Ⓐ) and the ideographic and halfwidth full
+// stops, all mapped to their ASCII counterpart as IDNA mapping and lax
+// path decoders do.
 func Overlong(dst []byte, s string) ([]byte, bool) {
 	i := 0
 	for ; i < len(s); i++ {
@@ -103,17 +105,32 @@ func overlongAt(s string, i int) (byte, int) {
 				return s[i+2] - 0x81 + '!', 3
 			case s[i+1] == 0xBD && s[i+2] >= 0x80 && s[i+2] <= 0x9E:
 				return s[i+2] - 0x80 + '`', 3
+			case s[i+1] == 0xBD && s[i+2] == 0xA1: // U+FF61 halfwidth full stop
+				return '.', 3
 			}
 		}
-	case c == 0xE2:
-		// U+2215 DIVISION SLASH, U+2216 SET MINUS: E2 88 95/96.
-		if i+2 < len(s) && s[i+1] == 0x88 {
-			switch s[i+2] {
-			case 0x95:
-				return '/', 3
-			case 0x96:
-				return '\\', 3
-			}
+	case c == 0xE2 && i+2 < len(s):
+		b1, b2 := s[i+1], s[i+2]
+		switch {
+		case b1 == 0x88 && b2 == 0x95: // U+2215 DIVISION SLASH
+			return '/', 3
+		case b1 == 0x88 && b2 == 0x96: // U+2216 SET MINUS
+			return '\\', 3
+		case b1 == 0x91 && b2 >= 0xA0 && b2 <= 0xA8: // U+2460..2468 circled 1..9
+			return '1' + b2 - 0xA0, 3
+		case b1 == 0x93 && b2 == 0xAA: // U+24EA circled 0
+			return '0', 3
+		case b1 == 0x93 && b2 >= 0x90 && b2 <= 0xA9: // U+24D0..24E9 circled a..z
+			return 'a' + b2 - 0x90, 3
+		case b1 == 0x92 && b2 >= 0xB6 && b2 <= 0xBF: // U+24B6..24BF circled A..J
+			return 'A' + b2 - 0xB6, 3
+		case b1 == 0x93 && b2 >= 0x80 && b2 <= 0x8F: // U+24C0..24CF circled K..Z
+			return 'K' + b2 - 0x80, 3
+		}
+	case c == 0xE3:
+		// U+3002 IDEOGRAPHIC FULL STOP, a dot to IDNA.
+		if i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0x82 {
+			return '.', 3
 		}
 	}
 	return 0, 0

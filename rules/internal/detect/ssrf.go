@@ -83,6 +83,11 @@ func (ssrf) Detect(sc *Scratch, in Input) (Finding, bool) {
 		if host != "" && inwardHost(host) {
 			return hit(l, i, i+3+len(host), "inward url")
 		}
+		// Parsers disagree on http://a#@b/ and http://a?@b/: some take
+		// the host after the '@'.
+		if h := confusedHost(l[i+3:]); h != "" && inwardHost(h) {
+			return hit(l, i, i+3, "inward url behind userinfo confusion")
+		}
 	}
 	for _, meta := range [...]string{"169.254.169.254", "100.100.100.200", "[fd00:ec2::254]"} {
 		if strings.HasPrefix(l, meta) && (len(l) == len(meta) || strings.IndexByte("/:", l[len(meta)]) >= 0) {
@@ -125,12 +130,27 @@ func authorityHost(s string) string {
 	return a
 }
 
+// confusedHost returns the host after the last '@' that comes before the
+// first '/' of s when a '#', '?' or '\\' precedes that '@', or "".
+func confusedHost(s string) string {
+	end := strings.IndexByte(s, '/')
+	if end < 0 {
+		end = len(s)
+	}
+	a := s[:end]
+	k := strings.LastIndexByte(a, '@')
+	if k < 0 || strings.IndexAny(a[:k], "#?\\") < 0 {
+		return ""
+	}
+	return authorityHost(a[k+1:])
+}
+
 // inwardNames are host names that resolve inward.
 var inwardNames = [...]string{
 	"localhost", "localhost.localdomain", "metadata", "metadata.google.internal",
 	"instance-data", "instance-data.ec2.internal", "metadata.internal",
 	"kubernetes.default", "kubernetes.default.svc", "localtest.me", "lvh.me",
-	"vcap.me", "lacolhost.com", "ip6-localhost", "ip6-loopback",
+	"vcap.me", "lacolhost.com", "ip6-localhost", "ip6-loopback", "rancher-metadata",
 }
 
 // rebindSuffixes are wildcard-DNS domains that resolve to an address
