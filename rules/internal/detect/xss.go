@@ -55,12 +55,19 @@ func (xss) Detect(sc *Scratch, in Input) (Finding, bool) {
 			return hit(l, i, j, "script-capable tag")
 		}
 	}
-	if m&(cParen|cTick|cDot|cComma) != 0 {
-		for _, s := range jsSinks {
+	if m&(cParen|cTick) != 0 {
+		if i, j := scriptCall(l); i >= 0 {
+			return hit(l, i, j, "script sink")
+		}
+	}
+	if m&cDot != 0 {
+		for _, s := range jsObjects {
 			if i := strings.Index(l, s); i >= 0 && (i == 0 || !isWord(l[i-1]) || strings.HasSuffix(l[:i], "script")) {
-				return hit(l, i, i+len(s), "script sink")
+				return hit(l, i, i+len(s), "script object")
 			}
 		}
+	}
+	if m&(cParen|cComma|cEq) != 0 {
 		if i, j := dialogReference(l); i >= 0 {
 			return hit(l, i, j, "script dialog reference")
 		}
@@ -193,13 +200,41 @@ func numericRef(s string, i int) (rune, int) {
 	return r, j - i
 }
 
-// jsSinks are calls and properties of browser script that only an
-// injected script uses.
-var jsSinks = [...]string{
-	"alert(", "alert`", "prompt(", "prompt`", "confirm(", "confirm`",
-	"document.cookie", "document.write", "document.domain", "window.location",
-	"fromcharcode(", "window.open(", "settimeout(", "setinterval(",
-	"location.href=", "innerhtml=", "xmlhttprequest", "document.location",
+// jsObjects are browser objects and properties that only injected script
+// touches.
+var jsObjects = [...]string{
+	"document.cookie", "document.write", "document.domain", "document.location",
+	"window.location", "window.open", "location.href", ".innerhtml",
+}
+
+// scriptCall finds a call (name( or name`) of a browser dialog or a
+// string-to-code function: alert, prompt, confirm, eval, setTimeout,
+// setInterval, fromCharCode, XMLHttpRequest. The name must not continue
+// another word, except a stripped "script" tag before it.
+func scriptCall(l string) (int, int) {
+	for p := 0; p < len(l); p++ {
+		if c := l[p]; c != '(' && c != '`' {
+			continue
+		}
+		i := p
+		for i > 0 && isWord(l[i-1]) {
+			i--
+		}
+		name := l[i:p]
+		switch name {
+		case "alert", "prompt", "confirm", "settimeout", "setinterval", "fromcharcode", "xmlhttprequest":
+		case "scriptalert", "scriptprompt", "scriptconfirm":
+			i += 6
+		case "eval":
+			if l[p] != '(' {
+				continue
+			}
+		default:
+			continue
+		}
+		return i, p + 1
+	}
+	return -1, -1
 }
 
 // dangerousTags are elements that run script or load active content.
