@@ -505,7 +505,7 @@ func (s *Sim) telemetrySubscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	// Created under the lock so no event falls between backlog and live feed.
 	sub.discard = s.testOnlyNoDelivery
-	sb.subs = append(sb.subs, newSubscriber(sub, sb.backlog, func(e Event) { sb.log(e) }))
+	sb.subs = append(sb.subs, newSubscriber(sub, sb.backlog, func(e Event) { sb.log(e) }, sb.whenThawed))
 	sb.mu.Unlock()
 	sb.log(Event{Kind: EventTelemetry, Name: ext.name, Detail: strings.Join(sub.types, ",") + " -> " + sub.target})
 	sb.emit("platform.telemetrySubscription", map[string]any{"name": ext.name, "state": "Subscribed", "types": sub.types})

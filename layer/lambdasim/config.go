@@ -82,6 +82,13 @@ type Config struct {
 	// MaxConcurrency is AWS_LAMBDA_MAX_CONCURRENCY in managed-instances mode;
 	// zero means DefaultMaxConcurrency.
 	MaxConcurrency int
+	// Freeze stops (SIGSTOP) the runtime and extensions whenever the
+	// service would freeze the sandbox: after Init and after each invoke
+	// phase, until the next invoke or the Shutdown (SIGCONT). Background
+	// work that is not finished before next is then delayed as on Lambda.
+	// Telemetry is not delivered while frozen. Ignored in managed-instances
+	// mode, whose environments are not frozen.
+	Freeze bool
 	// ClassicTelemetry stubs the Telemetry API like the classic emulator:
 	// subscribe answers 202 {"errorType":"Telemetry.NotSupported"}.
 	ClassicTelemetry bool

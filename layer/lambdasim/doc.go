@@ -78,8 +78,9 @@
 //
 // # Differences from the service
 //
-// The sandbox is never frozen between invokes, so extension goroutines keep
-// running; the Logs API is not offered (202 Logs.NotSupported); in
+// The sandbox is frozen between invokes only with Config.Freeze (SIGSTOP and
+// SIGCONT of the process groups); otherwise extension goroutines keep
+// running. The Logs API is not offered (202 Logs.NotSupported); in
 // managed-instances mode a timeout fails only its request and does not
 // reset the environment; memory is not limited (maxMemoryUsedMB is the
 // children's measured peak RSS).

@@ -59,6 +59,10 @@ const (
 	EventTelemetry EventKind = "telemetry.subscribe"
 	// EventTelemetryDeliver is a batch delivered or dropped (Detail: count, status).
 	EventTelemetryDeliver EventKind = "telemetry.deliver"
+	// EventFreeze is the environment's processes being stopped (Config.Freeze).
+	EventFreeze EventKind = "sandbox.freeze"
+	// EventThaw is the environment's processes being continued.
+	EventThaw EventKind = "sandbox.thaw"
 )
 
 // Event is one entry of the lifecycle log, kept for tests and diagnostics.

@@ -293,7 +293,7 @@ func TestSubscriberTCP(t *testing.T) {
 		lines <- got
 	}()
 	sub := subscription{types: []string{"platform", "function"}, maxItems: 1000, maxBytes: maxMaxBytes, timeout: 25 * time.Millisecond, tcp: true, target: ln.Addr().String()}
-	s := newSubscriber(sub, []TelemetryEvent{{Time: "t0", Type: "platform.initStart", Record: map[string]any{"phase": "init"}}}, func(Event) {})
+	s := newSubscriber(sub, []TelemetryEvent{{Time: "t0", Type: "platform.initStart", Record: map[string]any{"phase": "init"}}}, func(Event) {}, nil)
 	s.add(TelemetryEvent{Time: "t1", Type: "function", Record: "hello"})
 	s.close(context.Background())
 	got := <-lines

@@ -562,3 +562,48 @@ func TestInvokeContextWhileWaiting(t *testing.T) {
 		t.Errorf("invokes started = %d, want 2", len(starts))
 	}
 }
+
+func TestFreezeBetweenInvokes(t *testing.T) {
+	tests := []struct {
+		name       string
+		giveFreeze bool
+	}{
+		{name: "frozen", giveFreeze: true},
+		{name: "running", giveFreeze: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, out := newSim(t, lambdasim.Config{ExtensionsDir: extDir(t, "ticker", "telemetry"), Freeze: tt.giveFreeze})
+			invoke(t, s, `{"n":1}`)
+			waitFor(t, s, lambdasim.EventInvokeEnd, "success")
+			time.Sleep(100 * time.Millisecond) // lines already written drain from the pipe
+			before := len(out.records("ticker", "tick"))
+			time.Sleep(400 * time.Millisecond) // 20 ticks if the extension runs
+			idle := len(out.records("ticker", "tick")) - before
+			if tt.giveFreeze && idle != 0 {
+				t.Errorf("frozen extension ticked %d times between invokes", idle)
+			}
+			if !tt.giveFreeze && idle == 0 {
+				t.Error("running extension did not tick between invokes")
+			}
+			if tt.giveFreeze && len(eventsOf(s, lambdasim.EventTelemetryDeliver, "")) != 0 {
+				t.Error("telemetry was delivered to a frozen listener")
+			}
+			// The next invoke thaws the environment: ticks and telemetry resume.
+			invoke(t, s, `{"n":2}`)
+			for deadline := time.Now().Add(10 * time.Second); len(out.records("ticker", "tick")) <= before+idle; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the extension did not tick again after the second invoke")
+				}
+			}
+			shutdown(t, s)
+			if types, _ := platformTypes(telemetryBatches(t, out, "telemetry")); strings.Count(strings.Join(types, " "), "platform.report") != 2 {
+				t.Errorf("telemetry types = %v, want both reports", types)
+			}
+			if got := len(eventsOf(s, lambdasim.EventFreeze, "")) > 0; got != tt.giveFreeze {
+				t.Errorf("freeze events present = %v, want %v", got, tt.giveFreeze)
+			}
+		})
+	}
+}

@@ -214,6 +214,8 @@ type sandbox struct {
 	broken         string // set when the environment must be reset before the next invoke
 	backlog        []TelemetryEvent
 	subs           []*subscriber
+	frozen         bool
+	thawed         chan struct{} // closed while not frozen; replaced at each freeze
 }
 
 func newSandbox(s *Sim, gen int) *sandbox {
@@ -228,7 +230,74 @@ func newSandbox(s *Sim, gen int) *sandbox {
 		byName:       map[string]*extension{},
 		byID:         map[string]*extension{},
 		inflight:     map[string]*invocation{},
+		thawed:       closedChan(),
 	}
+}
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
+// processes returns the live processes of the environment.
+func (sb *sandbox) processes() []*process {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	var out []*process
+	if sb.runtime != nil {
+		out = append(out, sb.runtime)
+	}
+	for _, e := range sb.order {
+		if e.proc != nil {
+			out = append(out, e.proc)
+		}
+	}
+	return out
+}
+
+// freeze stops every process of the environment when Config.Freeze is set,
+// like the service freezes an idle sandbox.
+func (sb *sandbox) freeze() {
+	if !sb.sim.cfg.Freeze || sb.sim.cfg.ManagedInstances {
+		return
+	}
+	sb.mu.Lock()
+	if sb.frozen || sb.phase == phaseShutdown {
+		sb.mu.Unlock()
+		return
+	}
+	sb.frozen = true
+	sb.thawed = make(chan struct{})
+	sb.mu.Unlock()
+	for _, p := range sb.processes() {
+		p.signal(syscall.SIGSTOP)
+	}
+	sb.log(Event{Kind: EventFreeze})
+}
+
+// thaw continues the processes stopped by freeze.
+func (sb *sandbox) thaw() {
+	sb.mu.Lock()
+	if !sb.frozen {
+		sb.mu.Unlock()
+		return
+	}
+	sb.frozen = false
+	thawed := sb.thawed
+	sb.mu.Unlock()
+	for _, p := range sb.processes() {
+		p.signal(syscall.SIGCONT)
+	}
+	close(thawed)
+	sb.log(Event{Kind: EventThaw})
+}
+
+// whenThawed returns a channel that is closed while the environment runs.
+func (sb *sandbox) whenThawed() <-chan struct{} {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	return sb.thawed
 }
 
 func (sb *sandbox) log(e Event) {
@@ -432,6 +501,7 @@ func (sb *sandbox) initialize() error {
 		"metrics": map[string]any{"durationMs": ms(sb.initDuration)},
 	})
 	sb.log(Event{Kind: EventInitDone, Detail: sb.initDuration.Round(time.Millisecond).String()})
+	sb.freeze()
 	return nil
 }
 
@@ -553,6 +623,7 @@ func (sb *sandbox) doShutdown(reason string, budget time.Duration) {
 	}
 	subs := slices.Clone(sb.subs)
 	sb.mu.Unlock()
+	sb.thaw() // stopped processes could not handle SIGTERM or SHUTDOWN; no freeze follows
 	start := time.Now()
 	end := start.Add(budget)
 	sb.log(Event{Kind: EventShutdownStart, Detail: reason})

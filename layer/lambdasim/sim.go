@@ -458,6 +458,7 @@ func (s *Sim) runInvoke(sb *sandbox, payload []byte, opts InvokeOptions, resCh c
 		delete(sb.inflight, inv.id)
 		sb.mu.Unlock()
 	}()
+	sb.thaw()
 	sb.log(Event{Kind: EventInvokeStart, RequestID: inv.id})
 	tracing := map[string]any{"type": "X-Amzn-Trace-Id", "value": inv.traceID}
 	sb.emit("platform.start", map[string]any{"requestId": inv.id, "version": "$LATEST", "tracing": tracing})
@@ -611,6 +612,8 @@ func (s *Sim) runInvoke(sb *sandbox, payload []byte, opts InvokeOptions, resCh c
 	sb.log(Event{Kind: EventInvokeEnd, RequestID: inv.id, Detail: status})
 
 	switch status {
+	case "success", "error":
+		sb.freeze()
 	case "timeout":
 		if !s.cfg.ManagedInstances {
 			s.reset(sb, ReasonTimeout)

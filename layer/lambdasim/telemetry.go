@@ -179,6 +179,7 @@ type subscriber struct {
 	sub    subscription
 	client *http.Client
 	log    func(Event)
+	thawed func() <-chan struct{} // nil or a channel closed while the listener can run
 
 	mu      sync.Mutex
 	pending []TelemetryEvent
@@ -191,9 +192,10 @@ type subscriber struct {
 	conn    net.Conn // TCP destination; used only by the run goroutine
 }
 
-func newSubscriber(sub subscription, backlog []TelemetryEvent, log func(Event)) *subscriber {
+func newSubscriber(sub subscription, backlog []TelemetryEvent, log func(Event), thawed func() <-chan struct{}) *subscriber {
 	s := &subscriber{
 		sub:     sub,
+		thawed:  thawed,
 		client:  &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil}},
 		log:     log,
 		wake:    make(chan struct{}, 1),
@@ -308,6 +310,13 @@ func (s *subscriber) run() {
 func (s *subscriber) deliver(batch []TelemetryEvent) {
 	if s.sub.discard {
 		return
+	}
+	if s.thawed != nil {
+		// A frozen listener cannot take telemetry; it waits in the buffer.
+		select {
+		case <-s.thawed():
+		case <-s.stop:
+		}
 	}
 	if s.sub.tcp {
 		s.deliverTCP(batch)

@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.ManagedInstances, "managed", false, "Lambda Managed Instances mode (concurrent invokes, SHUTDOWN-only extensions)")
 	fs.IntVar(&cfg.MaxConcurrency, "concurrency", lambdasim.DefaultMaxConcurrency, "AWS_LAMBDA_MAX_CONCURRENCY in managed mode")
 	fs.BoolVar(&cfg.ClassicTelemetry, "classic-telemetry", false, "stub the Telemetry API like the classic emulator")
+	fs.BoolVar(&cfg.Freeze, "freeze", false, "stop (SIGSTOP) the runtime and extensions between invokes, like a frozen sandbox")
 	fs.StringVar(&cfg.InvokeAddr, "addr", "127.0.0.1:9000", "loopback address of the invoke endpoint")
 	fs.StringVar(&cfg.APIAddr, "api-addr", "127.0.0.1:0", "loopback address of the Runtime/Extensions/Telemetry APIs")
 	fs.Var(env, "env", "customer environment variable KEY=VALUE (repeatable)")

@@ -107,6 +107,15 @@ func main() {
 		os.Exit(1)
 	}
 	idh := map[string]string{"Lambda-Extension-Identifier": id}
+	if has("ticker") {
+		// Background work that only runs while the sandbox is not frozen.
+		go func() {
+			for n := 0; ; n++ {
+				report("tick", n, nil)
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
 
 	if has("initerr") {
 		status, _, b := call(http.MethodPost, "/2020-01-01/extension/init/error",
