@@ -64,7 +64,7 @@ func (nosql) Detect(sc *Scratch, in Input) (Finding, bool) {
 			off = j
 		}
 	}
-	if m&cDot != 0 {
+	if m&cDot != 0 && m&cParen != 0 {
 		if f, ok := mongoJS(l); ok {
 			return f, ok
 		}
@@ -100,7 +100,7 @@ func mongoJS(l string) (Finding, bool) {
 		for j < len(l) && isWord(l[j]) {
 			j++
 		}
-		if strings.HasPrefix(l[j:], ".match(") || strings.HasPrefix(l[j:], ".length") {
+		if strings.HasPrefix(l[j:], ".match(") {
 			return hit(l, i, j+7, "$where javascript")
 		}
 		off = j

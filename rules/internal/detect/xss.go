@@ -61,10 +61,8 @@ func (xss) Detect(sc *Scratch, in Input) (Finding, bool) {
 		}
 	}
 	if m&cDot != 0 {
-		for _, s := range jsObjects {
-			if i := strings.Index(l, s); i >= 0 && (i == 0 || !isWord(l[i-1]) || strings.HasSuffix(l[:i], "script")) {
-				return hit(l, i, i+len(s), "script object")
-			}
+		if i, j := scriptObject(l); i >= 0 {
+			return hit(l, i, j, "script object")
 		}
 	}
 	if m&(cParen|cComma|cEq) != 0 {
@@ -200,11 +198,40 @@ func numericRef(s string, i int) (rune, int) {
 	return r, j - i
 }
 
-// jsObjects are browser objects and properties that only injected script
-// touches.
-var jsObjects = [...]string{
-	"document.cookie", "document.write", "document.domain", "document.location",
-	"window.location", "window.open", "location.href", ".innerhtml",
+// scriptObject finds a property of a browser object that only injected
+// script touches (document.cookie, document.write, document.domain,
+// window.location, location.href, x.innerHTML, ...) by looking at the
+// words around each '.', and returns its bounds or -1.
+func scriptObject(l string) (int, int) {
+	for p := 1; p+1 < len(l); p++ {
+		if l[p] != '.' {
+			continue
+		}
+		i := p
+		for i > 0 && isWord(l[i-1]) {
+			i--
+		}
+		j := p + 1
+		for j < len(l) && isWord(l[j]) {
+			j++
+		}
+		obj, prop := l[i:p], l[p+1:j]
+		if strings.HasSuffix(obj, "document") {
+			obj = "document" // a stripped tag may precede it
+			i = p - 8
+		}
+		switch {
+		case prop == "innerhtml" || prop == "outerhtml":
+			return i, j
+		case obj == "document" && (prop == "cookie" || prop == "write" || prop == "writeln" || prop == "domain" || prop == "location"):
+			return i, j
+		case obj == "window" && (prop == "location" || prop == "open" || prop == "name"):
+			return i, j
+		case obj == "location" && (prop == "href" || prop == "hash" || prop == "replace"):
+			return i, j
+		}
+	}
+	return -1, -1
 }
 
 // scriptCall finds a call (name( or name`) of a browser dialog or a
