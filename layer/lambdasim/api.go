@@ -132,10 +132,9 @@ func (s *Sim) runtimeNext(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(inv.payload) // a runtime that hangs up fails the invoke by timeout or exit
-		inv.takenOnce.Do(func() { close(inv.taken) })
 	case <-r.Context().Done():
-		// A shut-down environment never answers: like a frozen sandbox, the
-		// call stays pending until the runtime is killed.
+		// The runtime hung up or was killed. A shut-down environment never
+		// answers: the call stays pending until then.
 	}
 }
 

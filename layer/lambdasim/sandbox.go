@@ -161,8 +161,6 @@ type invocation struct {
 	clientContext string
 	cognito       string
 	start         time.Time
-	taken         chan struct{} // closed when the runtime received it
-	takenOnce     sync.Once
 	released      chan struct{}      // closed when the runtime called next again (classic mode)
 	result        chan runtimeResult // buffered 1
 	resultOnce    sync.Once

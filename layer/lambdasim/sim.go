@@ -441,7 +441,6 @@ func (s *Sim) runInvoke(sb *sandbox, payload []byte, opts InvokeOptions, resCh c
 		clientContext: opts.ClientContext,
 		cognito:       opts.CognitoIdentity,
 		start:         start,
-		taken:         make(chan struct{}),
 		released:      make(chan struct{}),
 		result:        make(chan runtimeResult, 1),
 	}
