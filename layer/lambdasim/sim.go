@@ -525,7 +525,7 @@ func (s *Sim) runInvoke(sb *sandbox, payload []byte, opts InvokeOptions, resCh c
 		res = errorResult(http.StatusBadGateway, errType, fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %s", inv.id, rt.exitStatus()), inv.id)
 	case "timeout":
 		status, errType = "timeout", "Sandbox.Timedout"
-		res = errorResult(http.StatusOK, errType, fmt.Sprintf("%s %s Task timed out after %.2f seconds", time.Now().UTC().Format(time.RFC3339), inv.id, s.cfg.Timeout.Seconds()), inv.id)
+		res = errorResult(http.StatusOK, errType, fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", inv.id, s.cfg.Timeout.Seconds()), inv.id)
 	default:
 		status, errType = "failure", "Runtime.ExitError"
 		res = errorResult(http.StatusBadGateway, errType, fmt.Sprintf("RequestId: %s Error: the execution environment was shut down", inv.id), inv.id)
