@@ -145,6 +145,15 @@ func TestCorpusAccuracy(t *testing.T) {
 		if limit := int(float64(len(lines)) * maxExceptions); len(exc) > limit {
 			t.Errorf("%s: %d exceptions, more than %.0f%% of %d lines (%d)", cat, len(exc), maxExceptions*100, len(lines), limit)
 		}
+		inList := make(map[string]bool, len(lines))
+		for _, l := range lines {
+			inList[l] = true
+		}
+		for e := range exc {
+			if !inList[e] {
+				t.Errorf("%s: exception %q is not a line of the list", cat, e)
+			}
+		}
 		var catTotal, catHit int
 		var missed []string
 		perPos := make([]string, 0, len(positions))
