@@ -7,19 +7,26 @@ import (
 )
 
 // sqli detects SQL injection with libinjection's tokenizer and fingerprint
-// set (libinjection.IsSQLi) on the decoded view, behind a prefilter and
-// followed by context checks that cut its known false positives on
-// ordinary input.
+// set (libinjection.IsSQLi) on the decoded view, plus SQL phrases that
+// libinjection's fingerprints miss, behind a prefilter and followed by
+// context checks that cut its known false positives on ordinary input.
 //
-// The prefilter runs libinjection only when the value holds a character
-// SQL injection needs to break out of a literal or chain a clause: a
-// quote, backtick, parenthesis, '#', '=', ';', '-', '*', '|' or ','.
-// Values without any (including "select your size") never reach it.
+// The prefilter needs a character SQL injection uses to break out of a
+// literal or chain a clause (a quote, backtick, parenthesis, '#', '=',
+// ';', '-', '*', '|' or ','), and then either a quote or a SQL keyword as
+// a whole word (dots and hyphens join words, so host names such as
+// x.execute-api.us-east-1.amazonaws.com do not count). Values failing it,
+// including "select your size", never reach libinjection, which is the
+// expensive and allocating step.
 //
-// The context checks drop a fingerprint when the value is a plain number
-// (2.2250738585072011e-308), when it is prose whose only SQL-ish tokens
-// are apostrophes inside words (it's, O'Brien, rock 'n' roll), or an e-mail
-// address.
+// When libinjection says no, the compact view (lower case, comments and
+// whitespace collapsed) is searched for phrases such as UNION SELECT,
+// SLEEP(5), CASE WHEN ... THEN, information_schema. and ORDER BY 3--.
+//
+// When libinjection says yes, the hit is dropped for plain numbers
+// (2.2250738585072011e-308) and for prose whose only quotes are
+// apostrophes between letters (it's, O'Brien, jane_o'neil@example.com)
+// and which holds no SQL operator, comment or keyword.
 type sqli struct{}
 
 // Name implements Detector.
@@ -46,14 +53,14 @@ func (sqli) Detect(sc *Scratch, in Input) (Finding, bool) {
 		// libinjection nor the phrases below can match.
 		return miss()
 	}
-	ok, fp := libinjection.IsSQLi(d)
+	ok, _ := libinjection.IsSQLi(d)
 	if !ok {
 		if i, j := sqlSyntax(sc.Compact()); i >= 0 {
 			return hit(sc.Compact(), i, j, "sql syntax")
 		}
 		return miss()
 	}
-	if benignSQLContext(sc, fp) {
+	if benignSQLContext(sc) {
 		return miss()
 	}
 	return hit(d, 0, len(d), "libinjection fingerprint")
@@ -92,10 +99,9 @@ func plainNumber(s string) bool {
 	return i == len(s)
 }
 
-// benignSQLContext reports whether a libinjection hit with fingerprint fp
-// is ordinary text: every quote sits between two letters (an apostrophe
+// benignSQLContext reports whether a libinjection hit is ordinary text: every quote sits between two letters (an apostrophe
 // in a word) and the value holds no SQL operator or comment syntax.
-func benignSQLContext(sc *Scratch, fp string) bool {
+func benignSQLContext(sc *Scratch) bool {
 	c := sc.Compact()
 	if strings.Contains(c, "--") || strings.Contains(c, "#") || strings.Contains(c, "/*") ||
 		strings.Contains(c, ";") || strings.Contains(c, "=") || strings.Contains(c, "||") {
@@ -108,7 +114,6 @@ func benignSQLContext(sc *Scratch, fp string) bool {
 			}
 		}
 	}
-	_ = fp
 	return !hasSQLKeyword(c)
 }
 
