@@ -7,15 +7,19 @@ import (
 )
 
 // cmdi detects OS command injection: a shell separator or substitution
-// (; | || & && newline `...` $(...)) followed by a command word, and calls
-// of the usual command-execution functions (system(, exec(, passthru(,
-// shell_exec(, popen(, proc_open().
+// (; | || & && newline `...` $(...) <(...)) followed by a command word; a
+// command at the very start of the value given with a binary directory
+// (/usr/bin/id) or directly followed by a separator (id;); calls of the
+// usual command- and code-execution functions (system(, exec(, passthru(,
+// shell_exec(, popen(, proc_open(, eval(, phpinfo(); the Shellshock
+// function prefix "() {" at the start; server-side include <!--#exec.
 //
 // Before looking for command words the lower-case view is normalised the
 // way a shell would read it: quotes, backslashes and caret escapes inside
 // words are dropped (w'h'o\am^i is whoami), ${IFS} and $IFS become a space,
-// positional parameters ($@, $9) vanish, and leading paths are ignored
-// (/usr/bin/id is id, C:\Windows\System32\cmd.exe is cmd).
+// positional parameters ($@, $9) vanish, '+' and tabs are spaces, and
+// leading paths are ignored (/usr/bin/id is id, C:\Windows\System32\cmd.exe
+// is cmd).
 //
 // Command words come in two groups. Strong ones (whoami, uname, wget,
 // curl, nc, bash, powershell, ...) are rarely English and hit on their own

@@ -10,18 +10,28 @@ import (
 //
 // It works on the path view: decoded until stable (%2e%2e%2f, %252e,
 // %u002e, %c0%af and other overlong forms, fullwidth dots and slashes,
-// \u002e, &#46;), lower case, backslashes turned into slashes. A hit is
+// \u002e, &#46;), lower case, backslashes and literal 0x2f/0x5c turned
+// into slashes, 0x2e into a dot. A hit is
 //
 //   - a ".." segment next to a separator (../, ..\, /.. at the end), or a
-//     value that is only ".." (a path parameter);
+//     path parameter that is only "..";
+//   - a dot-dot unit repeated three times with any short separator the
+//     decoder does not know (..2f..2f..2f), a dot-dot followed by an odd
+//     separator that repeats or comes with encoding debris, or a run of
+//     four or more dots before a sensitive file name (slashes stripped);
+//   - encoding debris (a broken escape such as %9v or %%32, an invalid
+//     UTF-8 byte, a control character, a literal 0x2f) together with a
+//     sensitive file name (passwd, boot.ini, system32, ...);
 //   - a NUL byte (raw or encoded) in a value that looks like a file name,
 //     the classic extension-check bypass (file.php%00.jpg);
-//   - an absolute or drive-relative reference to a well-known sensitive
-//     file or directory: /etc/passwd, /proc/self/environ, c:/windows/,
-//     win.ini, boot.ini, /var/task/, ~/.aws/credentials, .ssh/id_rsa, ...
+//   - a reference to a well-known sensitive file or directory (/etc/passwd,
+//     /proc/self/environ, /windows/win.ini, /var/task/, ~/.aws/credentials,
+//     ...), or an absolute path into a system directory that ends in a
+//     configuration, log or credential file (/usr/local/apache2/conf/httpd.conf,
+//     C:/mysql/data/my.ini).
 //
-// A bare word such as "passwd" or "windows" is not enough; the sensitive
-// name must be reached through a separator.
+// A bare word such as "passwd" or "windows" is not enough, and
+// "/home/user/documents" or "C:\Users\Public" are ordinary paths.
 type traversal struct{}
 
 // Name implements Detector.

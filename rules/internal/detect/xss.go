@@ -6,15 +6,24 @@ import (
 	"github.com/corazawaf/libinjection-go"
 )
 
-// xss detects cross-site scripting with libinjection's HTML5 tokenizer
-// (libinjection.IsXSS, which tries the data, attribute and quoted
-// attribute contexts) on the decoded view, plus checks for what it does
-// not model: script URLs (javascript:, vbscript:, data:text/html) spelled
-// with whitespace, control characters or entities inside the scheme, CSS
-// expression(), and event-handler attributes injected after a quote.
+// xss detects cross-site scripting.
 //
-// The prefilter runs libinjection only on values holding '<', '>', a quote
-// or a backtick together with '=', or ':' (a possible script URL).
+//   - libinjection's HTML5 tokenizer (libinjection.IsXSS, which tries the
+//     data, attribute and quoted-attribute contexts) on the decoded view,
+//     run only when the value holds '<' or '>', or a quote or backtick
+//     together with '='.
+//   - Script URLs (javascript:, vbscript:, data:text/html) spelled with
+//     whitespace, control characters or entities inside the scheme.
+//   - CSS expression( next to markup or style syntax.
+//   - Event-handler attributes (on...=) after a quote or inside an opened
+//     tag, and opening or closing tags of script-capable elements
+//     (<script, <svg, <iframe, <img, ... followed by space, '/', '+' or '>').
+//   - Script sinks: calls of alert, prompt, confirm, eval, setTimeout,
+//     fromCharCode, properties such as document.cookie, window.location,
+//     x.innerHTML, and dialogs passed as values ((alert)(1), [1].find(alert)).
+//   - A '<' hidden in an escape the adapter did not undo (%3c, \x3c,
+//     \u003c, &#60 with any padding); the named &lt; of HTML-escaped text is
+//     not counted.
 type xss struct{}
 
 // Name implements Detector.
