@@ -85,7 +85,7 @@ func BenchmarkAllDetectorsPerField(b *testing.B) {
 
 // corpusEventFields collects the string values and object keys of the
 // shared corpus events.
-func corpusEventFields(b *testing.B) []string {
+func corpusEventFields(b testing.TB) []string {
 	dir := corpusDir(b)
 	paths, _ := filepath.Glob(filepath.Join(dir, "events", "*.json"))
 	var out []string

@@ -234,3 +234,22 @@ func pct(h, n int) string {
 	}
 	return fmt.Sprintf("%d/%d (%.2f%%)", h, n, float64(h)*100/float64(n))
 }
+
+// TestCorpusEventsAreClean runs every detector over every string value
+// and object key of the shared corpus events, which are ordinary
+// requests and messages: none may be flagged. They are run as body
+// values: the certificate PEM and a JSON body hold line breaks that only
+// header sources forbid.
+func TestCorpusEventsAreClean(t *testing.T) {
+	fields := corpusEventFields(t)
+	if len(fields) == 0 {
+		t.Fatal("no fields in the corpus events")
+	}
+	sc := NewScratch()
+	for _, v := range fields {
+		if det, ok := detectAny(sc, v, "body", false); ok {
+			t.Errorf("%s flags event value %.80q", det, v)
+		}
+	}
+	t.Logf("%d event fields clean", len(fields))
+}
