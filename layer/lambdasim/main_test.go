@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -41,10 +40,8 @@ func run(m *testing.M) int {
 	runtimeBin = filepath.Join(dir, "runtime", "bootstrap")
 	extensionBin = filepath.Join(dir, "extension")
 	for out, pkg := range map[string]string{runtimeBin: "./testdata/runtime", extensionBin: "./testdata/extension"} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, b)
+		if err := lambdasim.BuildGo(context.Background(), "", pkg, out); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 	}
@@ -276,5 +273,12 @@ func TestTooManyExtensions(t *testing.T) {
 	var ie *lambdasim.InitError
 	if err := s.Start(context.Background()); !errors.As(err, &ie) || ie.Type != "Extension.TooManyExtensions" {
 		t.Errorf("Start() = %v, want Extension.TooManyExtensions", err)
+	}
+}
+
+func TestBuildGoError(t *testing.T) {
+	err := lambdasim.BuildGo(context.Background(), "", "./testdata/does-not-exist", filepath.Join(t.TempDir(), "x"))
+	if err == nil || !strings.Contains(err.Error(), "build ./testdata/does-not-exist") {
+		t.Errorf("BuildGo(missing package) = %v, want a build error naming the package", err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lambda-rasp/lambda-rasp/layer/lambdasim"
 )
 
 var runtimeBin string
@@ -26,10 +28,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	runtimeBin = filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-o", runtimeBin, "../../lambdasim/testdata/runtime")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build runtime: %v\n%s", err, out)
+	if err := lambdasim.BuildGo(context.Background(), "", "../../lambdasim/testdata/runtime", runtimeBin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
