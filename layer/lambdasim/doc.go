@@ -18,6 +18,9 @@
 //	if err := sim.Start(ctx); err != nil { ... } // *InitError on a failed Init
 //	res, err := sim.Invoke(ctx, []byte(`{"path":"/"}`))
 //
+// BuildGo compiles a bootstrap or an extension the way the layer is built,
+// typically once in TestMain.
+//
 // Invoke returns a Result shaped like the invoke endpoint's HTTP answer:
 // 200 with the response; 200 with the error JSON and FunctionError
 // "Unhandled" for a function error or timeout; 502 with errorType
