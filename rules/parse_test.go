@@ -293,3 +293,33 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// FuzzGlob checks that glob compilation never panics, that a pattern
+// without wildcards matches exactly itself, and that "prefix.**" matches
+// what starts with the prefix.
+func FuzzGlob(f *testing.F) {
+	f.Add("body.user.name", "body.user.name")
+	f.Add("record[*].body.**", "record[2].body.a.b")
+	f.Add(`a\*b?`, "a*bc")
+	f.Fuzz(func(t *testing.T, pattern, s string) {
+		g, err := compileGlob(pattern, '.')
+		if err != nil {
+			return
+		}
+		g.match(s)
+		if !strings.ContainsAny(pattern, `*?\`) {
+			if got, want := g.match(s), s == pattern; got != want {
+				t.Fatalf("glob %q match(%q) = %v, want %v", pattern, s, got, want)
+			}
+		}
+		if !strings.ContainsAny(pattern, `*?\`) && len(pattern)+3 <= maxGlobLen {
+			pg, err := compileGlob(pattern+".**", '.')
+			if err != nil {
+				t.Fatalf("compileGlob(%q) error = %v", pattern+".**", err)
+			}
+			if got, want := pg.match(s), strings.HasPrefix(s, pattern+"."); got != want {
+				t.Fatalf("glob %q match(%q) = %v, want %v", pattern+".**", s, got, want)
+			}
+		}
+	})
+}
