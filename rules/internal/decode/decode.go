@@ -1,6 +1,9 @@
 package decode
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // MaxPasses is the number of decoding rounds [Full] applies at most.
 const MaxPasses = 3
@@ -42,6 +45,22 @@ func appendRune(dst []byte, r rune) []byte {
 	return utf8.AppendRune(dst, r)
 }
 
+// nextIndex returns the first index >= from of byte c in s for which ok
+// holds, or -1. It skips to candidates with strings.IndexByte.
+func nextIndex(s string, from int, c byte, ok func(int) bool) int {
+	for from < len(s) {
+		k := strings.IndexByte(s[from:], c)
+		if k < 0 {
+			return -1
+		}
+		if i := from + k; ok(i) {
+			return i
+		}
+		from += k + 1
+	}
+	return -1
+}
+
 // start copies s[:i] into dst[:0] to begin a changed output.
 func start(dst []byte, s string, i int) []byte {
 	return append(dst[:0], s[:i]...)
@@ -51,13 +70,8 @@ func start(dst []byte, s string, i int) []byte {
 // Malformed escapes are kept as they are; '+' is left alone (form decoding
 // is the event adapter's job).
 func URL(dst []byte, s string) ([]byte, bool) {
-	i := 0
-	for ; i < len(s); i++ {
-		if s[i] == '%' && pctAt(s, i) > 0 {
-			break
-		}
-	}
-	if i == len(s) {
+	i := nextIndex(s, 0, '%', func(i int) bool { return pctAt(s, i) > 0 })
+	if i < 0 {
 		return dst, false
 	}
 	out := start(dst, s, i)
@@ -107,15 +121,8 @@ func pctAt(s string, i int) int {
 // JS decodes JavaScript/JSON-style escapes: \uXXXX, \u{X...}, \xXX and
 // the control escapes \n, \r and \t. Other backslashes are kept.
 func JS(dst []byte, s string) ([]byte, bool) {
-	i := 0
-	for ; i < len(s); i++ {
-		if s[i] == '\\' {
-			if _, n := jsAt(s, i); n > 0 {
-				break
-			}
-		}
-	}
-	if i == len(s) {
+	i := nextIndex(s, 0, '\\', func(i int) bool { _, n := jsAt(s, i); return n > 0 })
+	if i < 0 {
 		return dst, false
 	}
 	out := start(dst, s, i)
@@ -175,10 +182,8 @@ func jsAt(s string, i int) (rune, int) {
 
 // Null removes NUL bytes.
 func Null(dst []byte, s string) ([]byte, bool) {
-	i := 0
-	for ; i < len(s) && s[i] != 0; i++ {
-	}
-	if i == len(s) {
+	i := strings.IndexByte(s, 0)
+	if i < 0 {
 		return dst, false
 	}
 	out := start(dst, s, i)

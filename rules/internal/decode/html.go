@@ -28,15 +28,8 @@ var entities = [...]struct {
 // the ';' and with leading zeros, as browsers accept them) and the named
 // subset above. Unknown references are kept.
 func HTML(dst []byte, s string) ([]byte, bool) {
-	i := 0
-	for ; i < len(s); i++ {
-		if s[i] == '&' {
-			if _, n := entityAt(s, i); n > 0 {
-				break
-			}
-		}
-	}
-	if i == len(s) {
+	i := nextIndex(s, 0, '&', func(i int) bool { _, n := entityAt(s, i); return n > 0 })
+	if i < 0 {
 		return dst, false
 	}
 	out := start(dst, s, i)
