@@ -13,7 +13,7 @@ import (
 //
 // The prefilter needs a character SQL injection uses to break out of a
 // literal or chain a clause (a quote, backtick, parenthesis, '#', '=',
-// ';', '-', '*', '|' or ','), and then either a quote or a SQL keyword as
+// ';', '-', '*', '|', ',' or '@'), and then either a quote or a SQL keyword as
 // a whole word (dots and hyphens join words, so host names such as
 // x.execute-api.us-east-1.amazonaws.com do not count). Values failing it,
 // including "select your size", never reach libinjection, which is the
@@ -36,7 +36,7 @@ func (sqli) Name() string { return "sqli" }
 func (sqli) Category() string { return "sqli" }
 
 // sqliTriggers are the classes the prefilter asks for.
-const sqliTriggers = cQuote | cTick | cParen | cHash | cEq | cSemi | cDash | cStar | cPipe | cComma
+const sqliTriggers = cQuote | cTick | cParen | cHash | cEq | cSemi | cDash | cStar | cPipe | cComma | cAt
 
 // Detect implements Detector.
 func (sqli) Detect(sc *Scratch, in Input) (Finding, bool) {
@@ -158,6 +158,9 @@ func sqlSyntax(c string) (int, int) {
 		}
 		return i, j
 	}
+	if i, j := tautology(c); i >= 0 {
+		return i, j
+	}
 	for off := 0; off < len(c); {
 		i := strings.Index(c[off:], "order by ")
 		if i < 0 {
@@ -188,7 +191,8 @@ func isSQLWord(w string) bool {
 		"group", "sleep", "benchmark", "waitfor", "exec", "execute", "declare",
 		"insert", "update", "delete", "drop", "case", "null", "rlike", "procedure",
 		"limit", "into", "from", "is", "div", "iif", "elt", "set", "alter", "create",
-		"truncate", "regexp", "sounds", "load_file", "extractvalue", "updatexml":
+		"truncate", "regexp", "sounds", "load_file", "extractvalue", "updatexml",
+		"pg_sleep", "make_set", "randomblob", "session_user", "current_user":
 		return true
 	}
 	return false
@@ -214,6 +218,41 @@ func hasSQLWord(c string) bool {
 		i = j
 	}
 	return false
+}
+
+// tautology finds "and <n>=<n>" or "or <n>=<n>" with the same number on
+// both sides (and 1083=1083, or 7=7), the boolean probe of blind
+// injection, and returns its bounds or -1.
+func tautology(c string) (int, int) {
+	for _, op := range [...]string{"and ", "or ", "xor "} {
+		for off := 0; off < len(c); {
+			i := strings.Index(c[off:], op)
+			if i < 0 {
+				break
+			}
+			i += off
+			off = i + len(op)
+			if i > 0 && isWord(c[i-1]) {
+				continue
+			}
+			a := skip(c, off, "( ")
+			b := a
+			for b < len(c) && c[b] >= '0' && c[b] <= '9' {
+				b++
+			}
+			if b == a || b >= len(c) || c[b] != '=' {
+				continue
+			}
+			e := b + 1
+			for e < len(c) && c[e] >= '0' && c[e] <= '9' {
+				e++
+			}
+			if c[a:b] == c[b+1:e] && (e == len(c) || !isWord(c[e])) {
+				return i, e
+			}
+		}
+	}
+	return -1, -1
 }
 
 // isLetter reports an ASCII letter or a byte of a multi-byte character.
