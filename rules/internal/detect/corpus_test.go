@@ -27,21 +27,26 @@ var corpusCategories = []string{"sqli", "xss", "cmdi", "path_traversal", "ssrf",
 type position struct {
 	name   string
 	source string
+	key    bool
 	// prepare turns the corpus value into the field value the adapter
 	// would produce in that position.
 	prepare func(string) string
 }
 
-// positions models how a value reaches the detectors. Query, header and
-// JSON body values arrive as sent (the adapter has already undone the
-// form/JSON encoding the client applied, which the corpus lines do not
-// carry). A path value arrives percent-decoded once, as API Gateway
-// delivers the path; slashes stay in the full path.
+// positions models how a value reaches the detectors. Query, header,
+// cookie and JSON values and keys arrive as sent (the adapter has already
+// undone the form/JSON encoding the client applied, which the corpus lines
+// do not carry). A path value arrives percent-decoded once, as API Gateway
+// delivers the path and path parameters; a payload that must stay inside
+// one segment encodes its slashes as %2F, which that decoding turns back
+// into '/', so slashes are kept.
 var positions = []position{
-	{"query", "query", func(s string) string { return s }},
-	{"header", "headers", func(s string) string { return s }},
-	{"body", "body", func(s string) string { return s }},
-	{"path", "path", func(s string) string {
+	{"query", "query", false, func(s string) string { return s }},
+	{"header", "headers", false, func(s string) string { return s }},
+	{"cookie", "cookies", false, func(s string) string { return s }},
+	{"body", "body", false, func(s string) string { return s }},
+	{"jsonkey", "body", true, func(s string) string { return s }},
+	{"path", "path", false, func(s string) string {
 		if out, ok := decode.URL(nil, s); ok {
 			return string(out)
 		}
@@ -164,7 +169,7 @@ func TestCorpusAccuracy(t *testing.T) {
 					continue
 				}
 				n++
-				if _, ok := detectAny(sc, p.prepare(line), p.source, false); ok {
+				if _, ok := detectAny(sc, p.prepare(line), p.source, p.key); ok {
 					h++
 				} else if len(missed) < 8 && p.name == "query" {
 					missed = append(missed, line)
@@ -210,7 +215,7 @@ func TestCorpusAccuracy(t *testing.T) {
 		for _, p := range positions {
 			for _, line := range benign[name] {
 				n++
-				if det, ok := detectAny(sc, p.prepare(line), p.source, false); ok {
+				if det, ok := detectAny(sc, p.prepare(line), p.source, p.key); ok {
 					h++
 					t.Logf("false positive (%s, %s, %s): %.80q", name, p.name, det, line)
 				}

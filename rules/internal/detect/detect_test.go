@@ -3,6 +3,7 @@ package detect
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -436,5 +437,38 @@ func TestLargeAdversarialValues(t *testing.T) {
 			sc.Reset(v)
 			d.Detect(sc, Input{Value: v, Source: "body"})
 		}
+	}
+}
+
+// TestConcurrentDetect runs the shared detectors from several goroutines,
+// each with its own Scratch, as the engine does with pooled scratches.
+func TestConcurrentDetect(t *testing.T) {
+	values := []string{"1' OR '1'='1", "<svg onload=alert(1)>", "..%2f..%2fetc%2fpasswd", "plain", "http://[::1]/", "${${lower:j}ndi:x}"}
+	want := make([]int, len(values))
+	sc := NewScratch()
+	for i, v := range values {
+		want[i] = detectAll(sc, v)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := NewScratch()
+			for range 200 {
+				for i, v := range values {
+					if got := detectAll(sc, v); got != want[i] {
+						errs <- v
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for v := range errs {
+		t.Errorf("concurrent detection of %q differs from the sequential result", v)
 	}
 }
