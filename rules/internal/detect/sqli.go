@@ -47,13 +47,20 @@ func (sqli) Detect(sc *Scratch, in Input) (Finding, bool) {
 	if len(d) < 2 || plainNumber(d) {
 		return miss()
 	}
-	if sc.Mask()&(cQuote|cTick) == 0 && !hasSQLWord(sc.Compact()) {
+	m := sc.Mask()
+	quoted := m&(cQuote|cTick) != 0
+	if !quoted && !hasSQLWord(sc.Compact()) {
 		// Without a quote an injection must continue a numeric or
 		// identifier context with SQL words; without any, neither
 		// libinjection nor the phrases below can match.
 		return miss()
 	}
-	ok, _ := libinjection.IsSQLi(d)
+	ok := false
+	if quoted || m&(cEq|cParen|cSemi|cHash|cPipe|cStar|cAngle|cAt) != 0 || strings.Contains(d, "--") {
+		// Hyphens and commas alone ("gift-wrap it, and ...") are prose;
+		// libinjection needs an operator, a call, a comment or a quote.
+		ok, _ = libinjection.IsSQLi(d)
+	}
 	if !ok {
 		if i, j := sqlSyntax(sc.Compact()); i >= 0 {
 			return hit(sc.Compact(), i, j, "sql syntax")
@@ -121,42 +128,121 @@ func benignSQLContext(sc *Scratch) bool {
 // set operations, sub-selects, time-delay and error-based functions,
 // catalog names. They are matched on the compact view (lower case,
 // comments and whitespace runs collapsed), so union/**/select matches
-// "union select". A phrase must not follow a word character; CASE WHEN
-// needs a THEN and the delay functions a numeric argument.
-var sqlPhrases = [...]string{
-	"union select", "union all select", "union distinct select", "select * from",
-	"select count(", "select null", "(select ", ";select ", "; select ",
-	"sleep(", "benchmark(", "pg_sleep(", "waitfor delay", "extractvalue(",
-	"updatexml(", "load_file(", "randomblob(", "dbms_pipe.", "utl_inaddr.",
-	"regexp_substring(", "generate_series(", "information_schema.",
-	"@@version", "procedure analyse", "case when ", "into outfile",
-	"into dumpfile", "xp_cmdshell", "concat(0x", "sysusers", "sysobjects",
-	"pg_catalog.", "sqlite_master", "from dual", "iif(", "make_set(",
-	"elt(", "having 1=1", "or 1=1", "and 1=1", "and 1=0", "or 1=0",
+// "union select". A phrase must start a word; CASE WHEN needs a THEN and
+// the delay functions a numeric argument. Phrases are grouped by their
+// first word (see phrasesFor), so a value is scanned once and only the
+// words that can start a phrase are compared.
+var (
+	unionPhrases    = [...]string{"union select", "union all select", "union distinct select"}
+	selectPhrases   = [...]string{"select * from", "select count(", "select null"}
+	intoPhrases     = [...]string{"into outfile", "into dumpfile"}
+	orPhrases       = [...]string{"or 1=0"}
+	andPhrases      = [...]string{"and 1=0"}
+	waitforPhrase   = [...]string{"waitfor delay"}
+	procedurePhrase = [...]string{"procedure analyse"}
+	casePhrase      = [...]string{"case when "}
+	concatPhrase    = [...]string{"concat(0x"}
+	fromPhrase      = [...]string{"from dual"}
+	havingPhrase    = [...]string{"having 1=1"}
+)
+
+// phrasesFor returns the phrases that start with the word w, or nil.
+func phrasesFor(w string) []string {
+	switch w {
+	case "union":
+		return unionPhrases[:]
+	case "select":
+		return selectPhrases[:]
+	case "into":
+		return intoPhrases[:]
+	case "or":
+		return orPhrases[:]
+	case "and":
+		return andPhrases[:]
+	case "waitfor":
+		return waitforPhrase[:]
+	case "procedure":
+		return procedurePhrase[:]
+	case "case":
+		return casePhrase[:]
+	case "concat":
+		return concatPhrase[:]
+	case "from":
+		return fromPhrase[:]
+	case "having":
+		return havingPhrase[:]
+	}
+	return nil
 }
 
-// sqlSyntax finds a SQL phrase, or "order by <n>" followed by a comment
-// or a list, in the compact view c, and returns its bounds or -1.
+// sqlWordFollowedBy returns what must follow the word w for it to count
+// on its own: '(' for functions used in injections, '.' for catalog and
+// package names, 0 for names that count alone, or -1 when w is none of
+// those.
+func sqlWordFollowedBy(w string) int {
+	switch w {
+	case "sleep", "benchmark", "pg_sleep", "extractvalue", "updatexml", "load_file", "randomblob",
+		"regexp_substring", "generate_series", "iif", "make_set", "elt":
+		return '('
+	case "dbms_pipe", "utl_inaddr", "information_schema", "pg_catalog":
+		return '.'
+	case "xp_cmdshell", "sysusers", "sysobjects", "sqlite_master":
+		return 0
+	}
+	return -1
+}
+
+// sqlSyntax finds a SQL phrase, a sub-select after '(' or ';', @@version,
+// a numeric tautology, or "order by <n>" followed by a comment or a list,
+// in the compact view c, and returns its bounds or -1.
 func sqlSyntax(c string) (int, int) {
-	for _, p := range sqlPhrases {
-		i := strings.Index(c, p)
-		if i < 0 || i > 0 && isWord(c[i-1]) {
+	for i := 0; i < len(c); {
+		for i < len(c) && !isWord(c[i]) {
+			i++
+		}
+		j := i
+		for j < len(c) && isWord(c[j]) {
+			j++
+		}
+		w := c[i:j]
+		start := i
+		i = j
+		if w == "" {
 			continue
 		}
-		j := i + len(p)
-		switch p {
-		case "case when ":
-			// CASE WHEN ... THEN, not "in case when it rains".
-			if !strings.Contains(c[j:], " then ") {
-				continue
-			}
-		case "sleep(", "benchmark(", "pg_sleep(", "randomblob(":
-			// A delay needs a numeric or computed argument.
-			if k := skip(c, j, " "); k >= len(c) || !(c[k] >= '0' && c[k] <= '9' || c[k] == '(' || c[k] == '@' || c[k] == '-') {
-				continue
+		if w == "select" && start > 0 && j < len(c) && c[j] == ' ' {
+			if p := c[start-1]; p == '(' || p == ';' || p == ' ' && start > 1 && c[start-2] == ';' {
+				return start - 1, j
 			}
 		}
-		return i, j
+		if w == "version" && start >= 2 && c[start-2:start] == "@@" {
+			return start - 2, j
+		}
+		switch f := sqlWordFollowedBy(w); {
+		case f == 0:
+			return start, j
+		case f > 0 && j < len(c) && c[j] == byte(f):
+			e := j + 1
+			switch w {
+			case "sleep", "benchmark", "pg_sleep", "randomblob":
+				// A delay needs a numeric or computed argument.
+				if k := skip(c, e, " "); k >= len(c) || !(c[k] >= '0' && c[k] <= '9' || c[k] == '(' || c[k] == '@' || c[k] == '-') {
+					continue
+				}
+			}
+			return start, e
+		}
+		for _, p := range phrasesFor(w) {
+			if !strings.HasPrefix(c[start:], p) {
+				continue
+			}
+			e := start + len(p)
+			if w == "case" && !strings.Contains(ahead(c, e), " then ") {
+				// CASE WHEN ... THEN, not "in case when it rains".
+				continue
+			}
+			return start, e
+		}
 	}
 	if i, j := tautology(c); i >= 0 {
 		return i, j
