@@ -532,6 +532,7 @@ func (s *Sim) invokeHandler() http.Handler {
 			opts.ClientContext = string(dec)
 		}
 		opts.TraceID = r.Header.Get("X-Amzn-Trace-Id")
+		opts.LogTail = r.Header.Get("X-Amz-Log-Type") == "Tail"
 		res, err := s.InvokeWithOptions(r.Context(), payload, opts)
 		if err != nil {
 			if errors.Is(err, ErrClosed) {
@@ -544,6 +545,9 @@ func (s *Sim) invokeHandler() http.Handler {
 		}
 		if res.FunctionError != "" {
 			w.Header().Set("X-Amz-Function-Error", res.FunctionError)
+		}
+		if res.LogResult != "" {
+			w.Header().Set("X-Amz-Log-Result", res.LogResult)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(res.StatusCode)

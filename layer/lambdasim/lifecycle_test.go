@@ -129,6 +129,12 @@ func TestInvokeEndpoint(t *testing.T) {
 		t.Errorf("trace id = %q", got.TraceID)
 	}
 
+	resp, _ = post(`{"action":"log","message":"tail me"}`, map[string]string{"X-Amz-Log-Type": "Tail"})
+	tail, err := base64.StdEncoding.DecodeString(resp.Header.Get("X-Amz-Log-Result"))
+	if err != nil || !strings.HasPrefix(string(tail), "START RequestId: "+resp.Header.Get("X-Amzn-Requestid")) || !strings.Contains(string(tail), "\ntail me\n") {
+		t.Errorf("log tail = %q (%v), want START and the function's line", tail, err)
+	}
+
 	resp, body = post(`{"action":"error","message":"nope"}`, nil)
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Amz-Function-Error") != "Unhandled" {
 		t.Errorf("error invoke = %d %q, want 200 Unhandled", resp.StatusCode, resp.Header.Get("X-Amz-Function-Error"))

@@ -94,11 +94,9 @@ func closeAll(a, b []*os.File) {
 // events that follow them.
 func (p *process) syncOutput() {
 	for _, lw := range p.outs {
-		for range 200 {
-			if pendingBytes(lw.pipe) <= 0 {
-				break
-			}
-			time.Sleep(100 * time.Microsecond)
+		// Normally nothing is pending; a busy machine may delay the reader.
+		for deadline := time.Now().Add(time.Second); pendingBytes(lw.pipe) > 0 && time.Now().Before(deadline); {
+			time.Sleep(200 * time.Microsecond)
 		}
 		lw.mu.Lock()
 		lw.mu.Unlock() //nolint:staticcheck // an empty critical section waits for a Write in progress

@@ -162,6 +162,7 @@ type invocation struct {
 	cognito       string
 	start         time.Time
 	released      chan struct{}      // closed when the runtime called next again (classic mode)
+	logTail       []byte             // classic mode: the runtime's output during the invoke; guarded by sandbox.mu
 	result        chan runtimeResult // buffered 1
 	resultOnce    sync.Once
 }
@@ -208,6 +209,7 @@ type sandbox struct {
 	order          []*extension
 	inflight       map[string]*invocation
 	lastTaken      *invocation // classic mode: the invocation the runtime works on
+	logTo          *invocation // classic mode: the invocation the runtime's output belongs to
 	initErr        *InitError
 	broken         string // set when the environment must be reset before the next invoke
 	backlog        []TelemetryEvent
@@ -438,6 +440,7 @@ func (sb *sandbox) initialize() error {
 	sb.mu.Unlock()
 	rt, err := startProcess("runtime", s.bootstrap, filepath.Dir(s.bootstrap), s.environment(true), s.out, func(line string) {
 		sb.emit("function", line)
+		sb.appendLog(line)
 	})
 	if err != nil {
 		return sb.initFailure("Runtime.InvalidEntrypoint", err.Error())
@@ -776,4 +779,21 @@ func (sb *sandbox) extensionInfos() []ExtensionInfo {
 		out = append(out, info)
 	}
 	return out
+}
+
+// maxLogTail is how much of an invoke's output X-Amz-Log-Type: Tail returns.
+const maxLogTail = 4096
+
+// appendLog adds a runtime output line to the current invocation's tail.
+func (sb *sandbox) appendLog(line string) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	inv := sb.logTo
+	if inv == nil {
+		return
+	}
+	inv.logTail = append(append(inv.logTail, line...), '\n')
+	if n := len(inv.logTail); n > 2*maxLogTail {
+		inv.logTail = append([]byte(nil), inv.logTail[n-maxLogTail:]...)
+	}
 }

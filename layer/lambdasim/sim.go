@@ -3,6 +3,7 @@ package lambdasim
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -303,6 +304,10 @@ type Result struct {
 	RequestID string
 	// Duration is the time from the invoke to the response being available.
 	Duration time.Duration
+	// LogResult is the base64 of the last 4 KB of the function's output
+	// during the invoke when InvokeOptions.LogTail was set (the
+	// X-Amz-Log-Result header), else empty.
+	LogResult string
 }
 
 // InvokeOptions carries optional invoke request metadata.
@@ -314,6 +319,9 @@ type InvokeOptions struct {
 	CognitoIdentity string
 	// TraceID is an X-Ray trace header; one is generated when empty.
 	TraceID string
+	// LogTail asks for the last 4 KB of the function's output during the
+	// invoke in Result.LogResult (X-Amz-Log-Type: Tail). Classic mode only.
+	LogTail bool
 }
 
 // Invoke sends payload to the function and returns its result. It starts
@@ -458,6 +466,12 @@ func (s *Sim) runInvoke(sb *sandbox, payload []byte, opts InvokeOptions, resCh c
 		sb.mu.Unlock()
 	}()
 	sb.thaw()
+	if !s.cfg.ManagedInstances {
+		sb.mu.Lock()
+		sb.logTo = inv
+		sb.mu.Unlock()
+		sb.appendLog("START RequestId: " + inv.id + " Version: $LATEST")
+	}
 	sb.log(Event{Kind: EventInvokeStart, RequestID: inv.id})
 	tracing := map[string]any{"type": "X-Amzn-Trace-Id", "value": inv.traceID}
 	sb.emit("platform.start", map[string]any{"requestId": inv.id, "version": "$LATEST", "tracing": tracing})
@@ -533,8 +547,14 @@ func (s *Sim) runInvoke(sb *sandbox, payload []byte, opts InvokeOptions, resCh c
 	if res.Duration == 0 {
 		res.Duration = time.Since(start)
 	}
-	resCh <- res
 	rt.syncOutput()
+	if opts.LogTail && !s.cfg.ManagedInstances {
+		sb.mu.Lock()
+		tail := inv.logTail[max(0, len(inv.logTail)-maxLogTail):]
+		res.LogResult = base64.StdEncoding.EncodeToString(tail)
+		sb.mu.Unlock()
+	}
+	resCh <- res
 	if rr.at.IsZero() {
 		rr.at = time.Now()
 	}
@@ -606,6 +626,11 @@ func (s *Sim) runInvoke(sb *sandbox, payload []byte, opts InvokeOptions, resCh c
 			}
 		}
 	}
+	sb.mu.Lock()
+	if sb.logTo == inv {
+		sb.logTo = nil
+	}
+	sb.mu.Unlock()
 	end := time.Now()
 	s.report(sb, inv, status, errType, start, end, cold)
 	sb.log(Event{Kind: EventInvokeEnd, RequestID: inv.id, Detail: status})
