@@ -69,3 +69,23 @@ func benchExtDir(b *testing.B) string {
 	}
 	return dir
 }
+
+// BenchmarkColdStart measures a whole environment lifetime: Init of the
+// echo function with one extension, one invoke, and the Shutdown phase.
+func BenchmarkColdStart(b *testing.B) {
+	dir := benchExtDir(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := lambdasim.New(lambdasim.Config{Bootstrap: runtimeBin, ExtensionsDir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res, err := s.Invoke(ctx, []byte(`{}`)); err != nil || res.StatusCode != http.StatusOK {
+			b.Fatalf("Invoke = %v, %v", res, err)
+		}
+		if err := s.Shutdown(ctx, lambdasim.ReasonSpindown); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
