@@ -19,10 +19,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "lambdasim:", err)
-		}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// The usage was printed on request.
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "lambdasim:", err)
 		os.Exit(2)
 	}
 }
