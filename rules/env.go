@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 )
 
@@ -41,12 +42,18 @@ const (
 // error): "monitor" makes every rule monitor-only, "off" disables
 // inspection, "block" sets the global mode while rules that explicitly ask
 // for monitor or off keep it. [Engine.Source] tells where the policy came
-// from. getenv is usually [os.Getenv].
+// from. getenv is usually [os.Getenv], which a nil getenv stands for.
 func LoadEnv(ctx context.Context, getenv func(string) string) (*Engine, error) {
 	return loadEnv(ctx, getenv, LayerPolicyPath, http.DefaultTransport)
 }
 
 func loadEnv(ctx context.Context, getenv func(string) string, layerPath string, rt http.RoundTripper) (*Engine, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	var force *Mode
 	if s := getenv(EnvMode); s != "" {
 		m, err := ParseMode(s)
