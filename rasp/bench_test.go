@@ -35,7 +35,7 @@ var benchEvents = []struct{ source, file string }{
 	{"alb", "alb-lambda-target-request-multivalue-headers.json"},
 	{"function-url", "lambda-urls-request.json"},
 	{"websocket", "apigw-websocket-request-send-message.json"},
-	{"sqs", "sqs-sns-event.json"},
+	{"sqs", "sqs-event.json"},
 	{"sns", "sns-event.json"},
 	{"eventbridge", "eventbridge-event.json"},
 	{"s3", "s3-event.json"},
