@@ -37,8 +37,15 @@ type BlockedError struct {
 	// RecordIDs identify the offending records of a batch.
 	RecordIDs []string
 	// Reason is set when the block comes from on_error rather than a
-	// match ("malformed event", "budget exceeded", ...).
+	// match ("malformed event", "budget exceeded", ...), or explains a
+	// sink guard's refusal ("metadata address", "input spans tokens").
 	Reason string
+	// Sink is "egress", "sql", "exec" or "file" when a sink guard refused
+	// an outbound call; empty for input blocks.
+	Sink string
+	// Dest is the refused destination ("host:port" for egress, the
+	// cleaned path for files, the program for exec); empty otherwise.
+	Dest string
 }
 
 // maxErrorPaths bounds the paths a BlockedError lists.
@@ -48,8 +55,15 @@ const maxErrorPaths = 8
 // (cut short) and record ids.
 func (e *BlockedError) Error() string {
 	var b strings.Builder
-	b.WriteString("lambda-rasp: event blocked")
-	if e.EventSource != "" {
+	if e.Sink != "" {
+		b.WriteString("lambda-rasp: " + e.Sink + " call blocked")
+		if e.Dest != "" {
+			b.WriteString(" (" + wire.Truncate(e.Dest, 128) + ")")
+		}
+	} else {
+		b.WriteString("lambda-rasp: event blocked")
+	}
+	if e.Sink == "" && e.EventSource != "" {
 		b.WriteString(" (" + e.EventSource + ")")
 	}
 	if len(e.RuleIDs) > 0 {

@@ -256,6 +256,7 @@ func encodeEvent(b []byte, e *wire.Event, cut int) []byte {
 	b = appendField(b, "excerpt", clip(e.Excerpt))
 	b = appendField(b, "sink", e.Sink)
 	b = appendField(b, "dest", clip(e.Dest))
+	b = appendField(b, "class", e.Class)
 	b = appendField(b, "reason", clip(e.Reason))
 	b = appendField(b, "policy", e.PolicyVersion)
 	if e.DurationNS != 0 {

@@ -71,6 +71,10 @@ type Event struct {
 	Sink string `json:"sink,omitempty"`
 	// Dest is the egress destination "host:port" (host as dialled).
 	Dest string `json:"dest,omitempty"`
+	// Class is the egress destination's class, a low-cardinality label:
+	// "public", "private", "loopback", "link_local", "metadata",
+	// "lambda_api", "unspecified" or "other".
+	Class string `json:"class,omitempty"`
 	// Reason explains a sink or egress decision ("metadata address",
 	// "tautology", "input spans tokens").
 	Reason string `json:"reason,omitempty"`
