@@ -86,3 +86,21 @@ type FileSink struct {
 	Allow []string
 	Pos   Pos
 }
+
+// The rule ids that sink guards report. They are fixed, so the extension
+// can accept them as metric labels next to the policy's own rule ids.
+const (
+	RuleEgressDeny    = "egress-deny"    // destination not allowed by egress:
+	RuleSSRFSink      = "ssrf-sink"      // an input steers an outbound call inward
+	RuleSQLiSink      = "sqli-sink"      // an input spans SQL tokens in a query
+	RuleCmdiSink      = "cmdi-sink"      // an input spans shell tokens in a command
+	RuleArgiSink      = "argi-sink"      // an input becomes an option of a command
+	RuleExecDeny      = "exec-deny"      // program not allowed by sinks.exec
+	RuleFileDeny      = "file-deny"      // path denied by sinks.files
+	RuleTraversalSink = "traversal-sink" // an input escapes the directory it was joined to
+)
+
+// SinkRuleIDs returns the fixed sink rule ids, sorted.
+func SinkRuleIDs() []string {
+	return []string{RuleArgiSink, RuleCmdiSink, RuleEgressDeny, RuleExecDeny, RuleFileDeny, RuleSQLiSink, RuleSSRFSink, RuleTraversalSink}
+}
