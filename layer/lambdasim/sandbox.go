@@ -51,6 +51,7 @@ type extension struct {
 
 	registered chan struct{} // closed at registration
 	ready      chan struct{} // closed at the first event/next
+	exitLogged chan struct{} // closed once the process's exit is logged
 	regOnce    sync.Once
 	readyOnce  sync.Once
 
@@ -77,6 +78,7 @@ func newExtension(name string, internal bool) *extension {
 		internal:   internal,
 		registered: make(chan struct{}),
 		ready:      make(chan struct{}),
+		exitLogged: make(chan struct{}),
 		wake:       make(chan struct{}, 1),
 		errored:    make(chan struct{}),
 	}
@@ -573,6 +575,7 @@ func (sb *sandbox) watchExtension(ext *extension) {
 		detail += " (killed)"
 	}
 	sb.log(Event{Kind: EventExtensionExit, Name: ext.name, Detail: detail})
+	close(ext.exitLogged)
 	select {
 	case <-sb.dead:
 	default:
@@ -701,6 +704,19 @@ func (sb *sandbox) doShutdown(reason string, budget time.Duration) {
 	}
 	if rt != nil && !rt.done() {
 		rt.kill()
+	}
+	// Every exit is in the event log before the shutdown is reported done.
+	logged := time.NewTimer(time.Second)
+	defer logged.Stop()
+	for _, m := range members {
+		if m.proc == nil {
+			continue
+		}
+		select {
+		case <-m.ext.exitLogged:
+		case <-logged.C:
+			logged.Reset(0)
+		}
 	}
 	sb.log(Event{Kind: EventShutdownDone, Detail: reason})
 }
