@@ -5,6 +5,7 @@
 #   make test    every test (race detector on), plus gofmt and go vet
 #   make bench   benchmarks with allocation counts
 #   make layer   reproducible layer zips in dist/ for x86_64 and arm64
+#   make fuzz    every fuzz target for FUZZTIME (default 30s)
 
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -42,6 +43,13 @@ layer:
 
 demo:
 	$(GO) run ./layer/cmd/demo
+
+# Every fuzz target for FUZZTIME (default 30s); fuzz-smoke runs each briefly.
+fuzz:
+	FUZZTIME=$(FUZZTIME) .ci/fuzz
+
+fuzz-smoke:
+	FUZZTIME=2s .ci/fuzz
 
 tidy-check:
 	$(GO) mod tidy
