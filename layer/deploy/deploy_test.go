@@ -357,3 +357,50 @@ func containsRef(refs []string, want string) bool {
 	}
 	return false
 }
+
+// TestPolicyCI checks the policy repository workflow: it parses, and its
+// steps run the lint and test commands of this module's raspctl.
+func TestPolicyCI(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("ci", "policy-ci.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Uses string `yaml:"uses"`
+				Run  string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatalf("policy-ci.yaml: %v", err)
+	}
+	gomod, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	module := strings.TrimSpace(strings.TrimPrefix(strings.SplitN(string(gomod), "\n", 2)[0], "module "))
+	if _, err := os.Stat(filepath.Join("..", "cmd", "raspctl", "main.go")); err != nil {
+		t.Fatalf("raspctl is not at layer/cmd/raspctl: %v", err)
+	}
+	want := map[string]bool{"lint": false, "test": false}
+	for _, job := range wf.Jobs {
+		for _, st := range job.Steps {
+			f := strings.Fields(st.Run)
+			if len(f) >= 4 && f[0] == "go" && f[1] == "run" {
+				if pkg, _, _ := strings.Cut(f[2], "@"); pkg != module+"/layer/cmd/raspctl" {
+					t.Errorf("step runs %q, want %s/layer/cmd/raspctl", f[2], module)
+				}
+				if _, ok := want[f[3]]; ok {
+					want[f[3]] = true
+				}
+			}
+		}
+	}
+	for cmd, seen := range want {
+		if !seen {
+			t.Errorf("no step runs raspctl %s", cmd)
+		}
+	}
+}
