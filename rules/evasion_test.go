@@ -181,6 +181,10 @@ var evasions = []evasion{
 		b, _ := json.Marshal(map[string]string{"q": strings.Repeat("lorem ipsum ", 512<<10/12) + p})
 		return string(b)
 	}},
+	{name: "SQL comments for spaces", query: func(p string) string { return "q=" + url.QueryEscape(strings.ReplaceAll(p, " ", "/**/")) }},
+	{name: "newlines for spaces", query: func(p string) string { return "q=" + strings.ReplaceAll(url.QueryEscape(p), "+", "%0a") }},
+	{name: "tabs for spaces", query: func(p string) string { return "q=" + strings.ReplaceAll(url.QueryEscape(p), "+", "%09") }},
+	{name: "plus for spaces", query: func(p string) string { return "q=" + url.QueryEscape(p) }},
 	{name: "fullwidth", query: func(p string) string { return "q=" + url.QueryEscape(fullwidth(p)) }},
 	{name: "circled letters", query: func(p string) string { return "q=" + url.QueryEscape(circled(p)) }},
 	{name: "parameter pollution", query: func(p string) string {
@@ -210,6 +214,8 @@ var evasionLimits = map[string]string{
 	"split across header values/ssrf": "the function receives \"http://169.254.1,69.254.169.254/...\" as one value; " +
 		"ssrf parses the URL's host, and a host cut by a comma is not an address a client would dial, " +
 		"so there is nothing to reassemble",
+	"SQL comments for spaces/cmdi": "/**/ is SQL comment syntax; to a shell \";/**/cat/**//etc/passwd\" " +
+		"is one word, a glob that names no file, not a command with an argument",
 }
 
 // Parameter pollution: every value of a repeated query parameter is its
