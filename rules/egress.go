@@ -3,6 +3,18 @@ package rules
 // Egress is the compiled egress policy.
 type Egress struct {
 	policy *EgressPolicy
+	mode   Mode
 }
 
-func compileEgress(p *EgressPolicy) (*Egress, error) { return &Egress{policy: p}, nil }
+// compileEgress compiles p. base is the engine's mode (already forced);
+// force, when set, caps any mode p names itself (see leastDisruptive).
+func compileEgress(p *EgressPolicy, base Mode, force *Mode) (*Egress, error) {
+	mode := base
+	if p.Mode != nil {
+		mode = *p.Mode
+		if force != nil {
+			mode = leastDisruptive(mode, *force)
+		}
+	}
+	return &Egress{policy: p, mode: mode}, nil
+}

