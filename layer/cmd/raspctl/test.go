@@ -52,11 +52,7 @@ func testFile(file string, stdout io.Writer) bool {
 		fmt.Fprintf(stdout, "%s: no tests\n", file)
 		return false
 	}
-	lim := adapter.Limits{
-		MaxBodyBytes: int(p.Limits.MaxBodyBytes),
-		MaxDepth:     p.Limits.MaxDepth,
-		MaxFields:    p.Limits.MaxFields,
-	}
+	lim := adapter.PolicyLimits(p.Limits)
 	failed := 0
 	for _, tc := range p.Tests {
 		if msg := runCase(engine, lim, file, tc); msg != "" {
