@@ -2,9 +2,10 @@
 //
 //	raspctl lint FILE...   validate policies; every problem as file:line:col: rule: message
 //	raspctl test FILE...   run each policy's own tests (event files and expected decisions)
-//	raspctl scan [--policy FILE] [FILE...]
-//	                       decide a stream of events (JSON lines, stdin by default),
-//	                       one JSON result per line, e.g. to replay recorded traffic
+//	raspctl scan [--policy FILE] < EVENTS.jsonl
+//	                       decide a stream of events (one JSON event per line on
+//	                       stdin), one JSON result per line, e.g. to replay
+//	                       recorded traffic against a candidate policy
 //	raspctl explain [--policy FILE] EVENT.json
 //	                       show every field extracted from one event, the rules
 //	                       that ran on it, what matched and the final decision
