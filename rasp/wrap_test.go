@@ -494,3 +494,62 @@ func TestLoggerSeesInternalErrors(t *testing.T) {
 		t.Errorf("log entry = %v, want the request id and no payload", e.ContextMap())
 	}
 }
+
+// TestConcurrentPartialBatches runs partial batch responses from many
+// goroutines on one Protector (Lambda Managed Instances): each invocation
+// must withhold exactly its own offending record and report exactly it.
+func TestConcurrentPartialBatches(t *testing.T) {
+	p := testProtector(t, WithPartialBatch(true))
+	var wg sync.WaitGroup
+	const workers, each = 8, 40
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := p.Wrap(lambda.NewHandler(func(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
+				var ev struct {
+					Records []struct {
+						MessageID string `json:"messageId"`
+					}
+				}
+				if err := json.Unmarshal(raw, &ev); err != nil {
+					return nil, err
+				}
+				ids := make([]string, len(ev.Records))
+				for i, r := range ev.Records {
+					ids[i] = r.MessageID
+				}
+				return json.Marshal(map[string]any{"seen": ids})
+			}))
+			for i := range each {
+				bad := (w + i) % 3
+				out, err := h.Invoke(lambdaCtx(fmt.Sprintf("w%d-%d", w, i)), threeMessages(bad))
+				if err != nil {
+					errs <- err
+					return
+				}
+				// The handler's own keys are kept next to the merged failures.
+				var seen []string
+				for r := range 3 {
+					if r != bad {
+						seen = append(seen, fmt.Sprintf(`"m%d"`, r))
+					}
+				}
+				want := fmt.Sprintf(`{"batchItemFailures":[{"itemIdentifier":"m%d"}],"seen":[%s]}`, bad, strings.Join(seen, ","))
+				if string(out) != want {
+					errs <- fmt.Errorf("worker %d invoke %d: got %s, want %s", w, i, out, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := p.Stats(); got.Invocations != workers*each {
+		t.Errorf("Stats() = %+v, want %d invocations", got, workers*each)
+	}
+}
