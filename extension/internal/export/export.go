@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 
 	dto "github.com/prometheus/client_model/go"
 )
@@ -23,23 +24,26 @@ type Exporter interface {
 	Export(ctx context.Context, mfs []*dto.MetricFamily) error
 }
 
-// ErrSigV4Unsupported is returned by New when SigV4 signing is requested;
-// the signer is not part of this build.
-var ErrSigV4Unsupported = errors.New("export: sigv4 signing is not supported by this build")
-
 // New builds the exporters that cfg enables, in a fixed order (remote
 // write, Pushgateway, EMF). function and instance label every series; EMF
-// lines go to stdout. getenv is reserved for credentials and may be nil.
+// lines go to stdout. getenv supplies the AWS credentials for SigV4
+// (nil means os.Getenv); they are read again for every signature.
 // A Config with nothing enabled yields no exporters and no error.
 func New(cfg Config, function, instance string, stdout io.Writer, getenv func(string) string) ([]Exporter, error) {
-	_ = getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	client := &http.Client{Timeout: cfg.timeout()}
 	var out []Exporter
 	if cfg.RemoteWriteURL != "" {
+		rw := &RemoteWrite{URL: cfg.RemoteWriteURL, Client: client, Function: function, Instance: instance}
 		if cfg.SigV4 {
-			return nil, fmt.Errorf("export: remote write: %w", ErrSigV4Unsupported)
+			if _, err := CredentialsFromEnv(getenv); err != nil {
+				return nil, fmt.Errorf("export: remote write: %w", err)
+			}
+			rw.Signer = &envSigner{getenv: getenv, region: cfg.Region}
 		}
-		out = append(out, &RemoteWrite{URL: cfg.RemoteWriteURL, Client: client, Function: function, Instance: instance})
+		out = append(out, rw)
 	}
 	if cfg.PushgatewayURL != "" {
 		out = append(out, &Pushgateway{URL: cfg.PushgatewayURL, Client: client, Function: function, Instance: instance})
@@ -51,4 +55,19 @@ func New(cfg Config, function, instance string, stdout io.Writer, getenv func(st
 		out = append(out, NewEMF(stdout, function))
 	}
 	return out, nil
+}
+
+// envSigner signs with SigV4 for Amazon Managed Prometheus (service
+// "aps") using the credentials currently in the environment.
+type envSigner struct {
+	getenv func(string) string
+	region string
+}
+
+func (e *envSigner) Sign(req *http.Request, payload []byte) error {
+	c, err := CredentialsFromEnv(e.getenv)
+	if err != nil {
+		return err
+	}
+	return (&SigV4{Credentials: c, Region: e.region, Service: "aps"}).Sign(req, payload)
 }

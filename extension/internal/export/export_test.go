@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"io"
@@ -136,8 +137,8 @@ func TestNew(t *testing.T) {
 	if want := []string{"remote_write", "pushgateway", "emf"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("names = %v, want %v", got, want)
 	}
-	if _, err := New(Config{RemoteWriteURL: "http://x", SigV4: true}, "fn", "i", io.Discard, nil); !errors.Is(err, ErrSigV4Unsupported) {
-		t.Errorf("New(sigv4) error = %v, want ErrSigV4Unsupported", err)
+	if _, err := New(Config{RemoteWriteURL: "http://x", SigV4: true, Region: "eu-west-1"}, "fn", "i", io.Discard, func(string) string { return "" }); !errors.Is(err, ErrNoCredentials) {
+		t.Errorf("New(sigv4 without credentials) error = %v, want ErrNoCredentials", err)
 	}
 }
 
@@ -198,8 +199,10 @@ func TestPushgateway(t *testing.T) {
 	if gotMethod != http.MethodPut {
 		t.Errorf("method = %s, want PUT", gotMethod)
 	}
-	if !strings.HasPrefix(gotPath, "/metrics/job/lambda-rasp/function/orders/instance") {
-		t.Errorf("path = %s, want the grouping key", gotPath)
+	// The client orders grouping labels as it likes; both must be there.
+	inst := "/instance@base64/" + base64.RawURLEncoding.EncodeToString([]byte("2026/11/23/[$LATEST]abc"))
+	if !strings.HasPrefix(gotPath, "/metrics/job/lambda-rasp/") || !strings.Contains(gotPath, "/function/orders") || !strings.Contains(gotPath, inst) {
+		t.Errorf("path = %s, want job, function and instance (%s) in the grouping key", gotPath, inst)
 	}
 	mf := gotFamilies["lambda_rasp_detections_total"]
 	if mf == nil || len(mf.GetMetric()) != 2 {

@@ -27,6 +27,11 @@ type RemoteWrite struct {
 	Function, Instance string
 	// Now returns the sample timestamp; nil means time.Now.
 	Now func() time.Time
+	// Signer, when set, signs each request (SigV4 for Amazon Managed
+	// Prometheus) after its headers are set.
+	Signer interface {
+		Sign(req *http.Request, payload []byte) error
+	}
 }
 
 // StatusError is a non-2xx answer from a remote endpoint.
@@ -82,6 +87,11 @@ func (r *RemoteWrite) post(ctx context.Context, client *http.Client, body []byte
 	req.Header.Set("Content-Encoding", "snappy")
 	req.Header.Set("Content-Type", "application/x-protobuf")
 	req.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	if r.Signer != nil {
+		if err := r.Signer.Sign(req, body); err != nil {
+			return fmt.Errorf("sign: %w", err)
+		}
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
