@@ -75,6 +75,8 @@ func TestLoadEnvErrors(t *testing.T) {
 			w.Write([]byte("version: 1\n# " + strings.Repeat("x", MaxPolicyBytes)))
 		case "/bad":
 			w.Write([]byte("version: 1\nmood: block\n"))
+		case "/garbage":
+			w.Write([]byte("\x00\xff\xfe<html>\x1b[31m{{{"))
 		default:
 			http.NotFound(w, r)
 		}
@@ -82,6 +84,9 @@ func TestLoadEnvErrors(t *testing.T) {
 	defer srv.Close()
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL + "/policy.yaml"
+	down.Close() // connection refused from now on
 
 	tests := []struct {
 		name  string
@@ -107,6 +112,10 @@ func TestLoadEnvErrors(t *testing.T) {
 			}},
 		{"invalid remote policy", context.Background(), map[string]string{EnvPolicyURL: srv.URL + "/bad"},
 			func(err error) bool { var pe *PolicyError; return errors.As(err, &pe) && pe.File == srv.URL+"/bad" }},
+		{"server down", context.Background(), map[string]string{EnvPolicyURL: downURL},
+			func(err error) bool { var fe *FetchError; return errors.As(err, &fe) }},
+		{"garbage bytes", context.Background(), map[string]string{EnvPolicyURL: srv.URL + "/garbage"},
+			func(err error) bool { var pe *PolicyError; return errors.As(err, &pe) }},
 		{"not http", context.Background(), map[string]string{EnvPolicyURL: "file:///etc/passwd"},
 			func(err error) bool { var fe *FetchError; return errors.As(err, &fe) }},
 		{"cancelled", cancelled, map[string]string{EnvPolicyURL: srv.URL + "/bad"},
