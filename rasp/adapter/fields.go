@@ -17,6 +17,9 @@ type extractor struct {
 	cur       []byte // the path being built
 	truncated bool
 	docs      []*doc // nested documents parsed for this event, returned to the pool at the end
+	// hint is the field count of the previous event, the capacity a new
+	// fields slice starts with (finish hands the slice to the caller).
+	hint int
 }
 
 // full reports whether the field limit has been reached.
@@ -35,8 +38,16 @@ func (x *extractor) add(src rules.Source, value string, key bool) {
 	}
 	off := len(x.paths)
 	x.paths = append(x.paths, x.cur...)
+	x.grow()
 	x.fields = append(x.fields, rules.Field{Source: src, Value: value, Key: key})
 	x.spans = append(x.spans, span{int32(off), int32(len(x.paths))})
+}
+
+// grow gives a fresh fields slice the previous event's capacity.
+func (x *extractor) grow() {
+	if x.fields == nil {
+		x.fields = make([]rules.Field, 0, max(x.hint, 16))
+	}
 }
 
 // addKV records a name (as a key field) and its value at the current path,
@@ -48,6 +59,7 @@ func (x *extractor) addKV(src rules.Source, name, value string) {
 	off := len(x.paths)
 	x.paths = append(x.paths, x.cur...)
 	sp := span{int32(off), int32(len(x.paths))}
+	x.grow()
 	x.fields = append(x.fields, rules.Field{Source: src, Value: name, Key: true})
 	x.spans = append(x.spans, sp)
 	if value == "" || x.full() {
@@ -167,11 +179,14 @@ func (x *extractor) finish() []rules.Field {
 		return nil
 	}
 	paths := string(x.paths)
-	out := make([]rules.Field, len(x.fields))
-	for i, f := range x.fields {
-		f.Path = paths[x.spans[i].off:x.spans[i].end]
-		out[i] = f
+	// The caller owns the slice from now on: set the paths in place rather
+	// than copying fields (whose pointers would each cost a write barrier).
+	out := x.fields[:len(x.fields):len(x.fields)]
+	for i := range out {
+		out[i].Path = paths[x.spans[i].off:x.spans[i].end]
 	}
+	x.hint = len(out)
+	x.fields = nil
 	return out
 }
 
@@ -183,7 +198,7 @@ func (x *extractor) release() {
 	clear(x.docs)
 	x.docs = x.docs[:0]
 	clear(x.fields)
-	x.fields = x.fields[:0]
+	x.fields = x.fields[:0] // nil after finish
 	x.spans = x.spans[:0]
 	x.paths = x.paths[:0]
 	x.cur = x.cur[:0]
