@@ -205,7 +205,9 @@ func TestReportErrors(t *testing.T) {
 		status  int
 		wantErr bool
 	}{
-		{"init error 202", func(c *Client) error { return c.InitError(context.Background(), "Extension.InvalidPolicy", "policy.yaml:3:1: bad") }, "/2020-01-01/extension/init/error", 202, false},
+		{"init error 202", func(c *Client) error {
+			return c.InitError(context.Background(), "Extension.InvalidPolicy", "policy.yaml:3:1: bad")
+		}, "/2020-01-01/extension/init/error", 202, false},
 		{"init error 200", func(c *Client) error { return c.InitError(context.Background(), "Extension.InvalidPolicy", "m") }, "/2020-01-01/extension/init/error", 200, false},
 		{"exit error 202", func(c *Client) error { return c.ExitError(context.Background(), "Extension.Failed", "m") }, "/2020-01-01/extension/exit/error", 202, false},
 		{"exit error 403", func(c *Client) error { return c.ExitError(context.Background(), "Extension.Failed", "m") }, "/2020-01-01/extension/exit/error", 403, true},
