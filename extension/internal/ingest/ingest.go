@@ -224,3 +224,7 @@ func (l *Listener) Close() error {
 	})
 	return l.closeErr
 }
+
+// NewProcessor returns a Listener without a socket, whose Process hands
+// datagrams to c; for tests, benchmarks and fuzzing.
+func NewProcessor(c Consumer) *Listener { return &Listener{c: c} }

@@ -1,0 +1,255 @@
+package metrics
+
+import (
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
+)
+
+// Other is the label value for anything outside a label's bounded set.
+const Other = "other"
+
+// None is the source label of a sink detection without a correlated input.
+const None = "none"
+
+// MaxExcerpt is the longest excerpt, in bytes, written to the security log.
+const MaxExcerpt = 200
+
+// maxField bounds the other free-text fields of a security log line.
+const maxField = 512
+
+// The invocation statuses of lambda_rasp_invocations_total.
+const (
+	StatusSuccess = "success"
+	StatusError   = "error"
+	StatusTimeout = "timeout"
+	StatusFailure = "failure"
+)
+
+// Bounded label value sets.
+var (
+	eventSources = set("apigw-v1", "apigw-v2", "alb", "function-url", "websocket", "sqs", "sns",
+		"eventbridge", "s3", "kinesis", "dynamodb", "json")
+	fieldSources = set("query", "path", "headers", "cookies", "body", "pathParams", "record", "unknown")
+	categories   = set("sqli", "xss", "cmdi", "traversal", "ssrf", "jndi", "nosql", "ssti", "proto", "crlf",
+		"custom", "egress", "exec", "file", "argi")
+	actions  = set("allow", "monitor", "block")
+	sinks    = set("sql", "exec", "file", "egress")
+	classes  = set("public", "private", "loopback", "link_local", "metadata", "lambda_api", "unspecified")
+	statuses = set(StatusSuccess, StatusError, StatusTimeout, StatusFailure)
+)
+
+func set(vs ...string) map[string]bool {
+	m := make(map[string]bool, len(vs))
+	for _, v := range vs {
+		m[v] = true
+	}
+	return m
+}
+
+// bound returns v if allowed has it, else Other.
+func bound(allowed map[string]bool, v string) string {
+	if allowed[v] {
+		return v
+	}
+	return Other
+}
+
+// DurationBuckets are the buckets of inspection_duration_seconds, 1 µs to 10 ms.
+var DurationBuckets = []float64{1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2}
+
+// Metrics owns the registry and the security log. Its methods are safe for
+// concurrent use.
+type Metrics struct {
+	reg      *prometheus.Registry
+	function string
+	rules    map[string]bool
+	seclog   *zap.Logger
+
+	inspections  *prometheus.CounterVec
+	detections   *prometheus.CounterVec
+	egress       *prometheus.CounterVec
+	sinkChecks   *prometheus.CounterVec
+	duration     *prometheus.HistogramVec
+	dropped      prometheus.Counter
+	invocations  *prometheus.CounterVec
+	policyInfo   *prometheus.GaugeVec
+	exportErrors *prometheus.CounterVec
+	ingestErrors *prometheus.CounterVec
+}
+
+// New returns the metrics of function. ruleIDs are the rule ids allowed as
+// label values (the policy's input rule ids and the fixed sink rule ids);
+// securityLog receives security events (nil discards them).
+func New(function string, ruleIDs []string, securityLog *zap.Logger) *Metrics {
+	if securityLog == nil {
+		securityLog = zap.NewNop()
+	}
+	m := &Metrics{
+		reg:      prometheus.NewRegistry(),
+		function: function,
+		rules:    set(ruleIDs...),
+		seclog:   securityLog,
+		inspections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lambda_rasp_inspections_total",
+			Help: "Invocations inspected by the input guard, by event source and decision.",
+		}, []string{"function", "source", "decision"}),
+		detections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lambda_rasp_detections_total",
+			Help: "Rule matches of the input guard and sink guards.",
+		}, []string{"function", "rule", "category", "action", "source"}),
+		egress: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lambda_rasp_egress_total",
+			Help: "Outbound connection decisions by destination class.",
+		}, []string{"function", "decision", "destination"}),
+		sinkChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lambda_rasp_sink_checks_total",
+			Help: "Sink guard checks that reported (SQL, exec, file, egress), by decision.",
+		}, []string{"function", "sink", "decision"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "lambda_rasp_inspection_duration_seconds",
+			Help:    "Time the input guard spent inspecting one event.",
+			Buckets: DurationBuckets,
+		}, []string{"function", "source"}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name:        "lambda_rasp_events_dropped_total",
+			Help:        "Events the wrapper could not hand to the extension.",
+			ConstLabels: prometheus.Labels{"function": function},
+		}),
+		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lambda_rasp_invocations_total",
+			Help: "Invocations by status, from the Telemetry API.",
+		}, []string{"function", "status"}),
+		policyInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "lambda_rasp_policy_info",
+			Help: "The loaded policy; always 1.",
+		}, []string{"function", "policy", "version", "mode"}),
+		exportErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lambda_rasp_export_errors_total",
+			Help: "Failed or timed-out exports by exporter.",
+		}, []string{"exporter"}),
+		ingestErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lambda_rasp_ingest_errors_total",
+			Help: "Datagrams dropped by the extension, by reason.",
+		}, []string{"reason"}),
+	}
+	m.reg.MustRegister(m.inspections, m.detections, m.egress, m.sinkChecks, m.duration,
+		m.dropped, m.invocations, m.policyInfo, m.exportErrors, m.ingestErrors)
+	for _, r := range []string{"malformed", "oversized", "version"} {
+		m.ingestErrors.WithLabelValues(r)
+	}
+	return m
+}
+
+// Registry returns the registry to gather from.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Function returns the function label value.
+func (m *Metrics) Function() string { return m.function }
+
+// SetPolicy sets lambda_rasp_policy_info for the loaded policy.
+func (m *Metrics) SetPolicy(name, version, mode string) {
+	m.policyInfo.Reset()
+	m.policyInfo.WithLabelValues(m.function, name, version, mode).Set(1)
+}
+
+// Reject counts a datagram the ingest dropped; reason is "malformed",
+// "oversized" or "version" (else "other").
+func (m *Metrics) Reject(reason string) {
+	switch reason {
+	case "malformed", "oversized", "version":
+	default:
+		reason = Other
+	}
+	m.ingestErrors.WithLabelValues(reason).Inc()
+}
+
+// ExportError counts a failed export of exporter.
+func (m *Metrics) ExportError(exporter string) {
+	m.exportErrors.WithLabelValues(exporter).Inc()
+}
+
+// InitExporter makes exporter's error counter visible at zero.
+func (m *Metrics) InitExporter(exporter string) {
+	m.exportErrors.WithLabelValues(exporter)
+}
+
+// Invocation counts one finished invocation with status "success",
+// "error", "timeout" or "failure" (anything else is "other").
+func (m *Metrics) Invocation(status string) {
+	m.invocations.WithLabelValues(m.function, bound(statuses, strings.ToLower(status))).Inc()
+}
+
+// Handle counts e and writes its security log line, if any.
+func (m *Metrics) Handle(e *wire.Event) {
+	if e.Dropped > 0 {
+		m.dropped.Add(float64(e.Dropped))
+	}
+	action := bound(actions, e.Action)
+	switch e.Kind {
+	case wire.KindInspection:
+		src := bound(eventSources, e.EventSource)
+		m.inspections.WithLabelValues(m.function, src, action).Inc()
+		if e.DurationNS > 0 {
+			m.duration.WithLabelValues(m.function, src).Observe(time.Duration(e.DurationNS).Seconds())
+		}
+	case wire.KindDetection:
+		m.detections.WithLabelValues(m.function, m.rule(e.RuleID), bound(categories, e.Category), action, bound(fieldSources, e.Source)).Inc()
+		m.log(e)
+	case wire.KindEgress, wire.KindSink:
+		sink := bound(sinks, e.Sink)
+		if e.Kind == wire.KindEgress {
+			sink = "egress"
+			m.egress.WithLabelValues(m.function, action, bound(classes, e.Class)).Inc()
+		}
+		m.sinkChecks.WithLabelValues(m.function, sink, action).Inc()
+		if action != "allow" {
+			src := None
+			if e.Source != "" {
+				src = bound(fieldSources, e.Source)
+			}
+			m.detections.WithLabelValues(m.function, m.rule(e.RuleID), bound(categories, e.Category), action, src).Inc()
+			m.log(e)
+		}
+	}
+}
+
+// rule bounds a rule id to the policy's and the sink guards' ids.
+func (m *Metrics) rule(id string) string {
+	if m.rules[id] {
+		return id
+	}
+	return Other
+}
+
+// log writes the security log line of e, omitting empty fields.
+func (m *Metrics) log(e *wire.Event) {
+	if ce := m.seclog.Check(zap.WarnLevel, "security event"); ce != nil {
+		fields := make([]zap.Field, 0, 14)
+		add := func(k, v string, n int) {
+			if v != "" {
+				fields = append(fields, zap.String(k, wire.Truncate(v, n)))
+			}
+		}
+		// "…" is 3 bytes: cut so the result stays within the bound.
+		add("function", m.function, maxField)
+		add("request_id", e.RequestID, 128)
+		add("event_source", e.EventSource, 64)
+		add("rule", e.RuleID, 128)
+		add("category", e.Category, 64)
+		add("action", e.Action, 32)
+		add("source", e.Source, 32)
+		add("path", e.Path, maxField-3)
+		add("excerpt", e.Excerpt, MaxExcerpt-3)
+		add("sink", e.Sink, 32)
+		add("dest", e.Dest, maxField-3)
+		add("class", e.Class, 32)
+		add("reason", e.Reason, maxField-3)
+		add("policy_version", e.PolicyVersion, 128)
+		ce.Write(fields...)
+	}
+}
