@@ -1,13 +1,149 @@
 package rules
 
-// Sinks is the compiled sink policy.
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// Sinks is the compiled sink policy: the SQL, exec and file guards'
+// checks. Its methods are pure (no I/O), safe for concurrent use, and a
+// nil *Sinks allows everything.
+//
+// Each check correlates the value about to reach a sink with the
+// request's inputs, as the wrapper extracted them ([Field]): an input
+// that appears verbatim in a query, a shell command or a path and changes
+// its structure there is an injection. A check returns the first finding
+// as a [SinkResult]; the zero SinkResult allows.
 type Sinks struct {
 	policy *SinkPolicy
+
+	sqlMode, execMode, fileMode Mode
+
+	// execDeny denies every program not in execAllowPaths (absolute
+	// paths) or execAllowNames (base names).
+	execDeny       bool
+	execAllowPaths []string
+	execAllowNames []string
+
+	fileDeny, fileAllow []fileGlob
 }
 
+// SinkResult is the outcome of one sink check. The zero value allows.
+type SinkResult struct {
+	// Action is what the sink's mode asks for: ActionBlock or
+	// ActionMonitor when something was found, else ActionAllow.
+	Action Action
+	// RuleID is one of the fixed sink rule ids (RuleSQLiSink, ...).
+	RuleID string
+	// Reason is a short, payload-free explanation ("tautology",
+	// "input escapes the base directory", ...).
+	Reason string
+	// Input is the correlated request input, pointing into the inputs
+	// the check was given; nil for findings that involve no input
+	// (a program or path the policy denies).
+	Input *Field
+	// Excerpt is a short, redacted excerpt of Input's value around what
+	// made it an injection; empty when Input is nil.
+	Excerpt string
+}
+
+// Matched reports whether r found something (blocked or monitored).
+func (r SinkResult) Matched() bool { return r.Action != ActionAllow }
+
 // compileSinks compiles p. base is the engine's mode (already forced);
-// force, when set, caps the modes p names (see leastDisruptive).
+// force, when set, caps the modes p names (see leastDisruptive). An
+// engine whose mode is off checks nothing.
 func compileSinks(p *SinkPolicy, base Mode, force *Mode) (*Sinks, error) {
-	_, _ = base, force
-	return &Sinks{policy: p}, nil
+	mode := func(m Mode) Mode {
+		if base == ModeOff {
+			return ModeOff
+		}
+		if force != nil {
+			m = leastDisruptive(m, *force)
+		}
+		return m
+	}
+	s := &Sinks{
+		policy:   p,
+		sqlMode:  mode(p.SQL.Mode),
+		execMode: mode(p.Exec.Mode),
+		fileMode: mode(p.Files.Mode),
+		execDeny: p.Exec.Deny,
+	}
+	for _, a := range p.Exec.Allow {
+		if strings.HasPrefix(a, "/") {
+			s.execAllowPaths = append(s.execAllowPaths, path.Clean(a))
+		} else {
+			s.execAllowNames = append(s.execAllowNames, a)
+		}
+	}
+	var err error
+	if s.fileDeny, err = compileFileGlobs(p.Files.Deny); err != nil {
+		return nil, fmt.Errorf("files.deny: %w", err)
+	}
+	if s.fileAllow, err = compileFileGlobs(p.Files.Allow); err != nil {
+		return nil, fmt.Errorf("files.allow: %w", err)
+	}
+	return s, nil
+}
+
+// SQLMode returns the mode of the SQL guard (ModeOff for a nil s).
+func (s *Sinks) SQLMode() Mode {
+	if s == nil {
+		return ModeOff
+	}
+	return s.sqlMode
+}
+
+// ExecMode returns the mode of the exec guard (ModeOff for a nil s).
+func (s *Sinks) ExecMode() Mode {
+	if s == nil {
+		return ModeOff
+	}
+	return s.execMode
+}
+
+// FileMode returns the mode of the file guard (ModeOff for a nil s).
+func (s *Sinks) FileMode() Mode {
+	if s == nil {
+		return ModeOff
+	}
+	return s.fileMode
+}
+
+// found builds the result of a finding under mode m.
+func found(m Mode, rule, reason string, in *Field, start, end int) SinkResult {
+	r := SinkResult{Action: ActionBlock, RuleID: rule, Reason: reason, Input: in}
+	if m == ModeMonitor {
+		r.Action = ActionMonitor
+	}
+	if in != nil {
+		r.Excerpt = excerpt(in.Value, start, end)
+	}
+	return r
+}
+
+// maxOccurrences bounds how many occurrences of one input in one sink
+// value are examined.
+const maxOccurrences = 8
+
+// occurrences calls f with the start of each occurrence of v in s (at
+// most maxOccurrences) until f returns true.
+func occurrences(s, v string, f func(at int) bool) bool {
+	off := 0
+	for range maxOccurrences {
+		j := strings.Index(s[off:], v)
+		if j < 0 {
+			return false
+		}
+		if f(off + j) {
+			return true
+		}
+		off += j + 1
+		if off > len(s)-len(v) {
+			return false
+		}
+	}
+	return false
 }

