@@ -208,6 +208,27 @@ func TestPushgateway(t *testing.T) {
 	if mf == nil || len(mf.GetMetric()) != 2 {
 		t.Fatalf("pushed families = %v, want detections with 2 series", gotFamilies)
 	}
+
+	// Series labelled with the grouping key's function (as the
+	// extension's are) are pushed without it; the Pushgateway adds it.
+	reg := prometheus.NewRegistry()
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lambda_rasp_inspections_total", Help: "x"}, []string{"function", "decision"})
+	reg.MustRegister(c)
+	c.WithLabelValues("orders", "block").Add(2)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Export(context.Background(), mfs); err != nil {
+		t.Fatalf("Export() of series with a function label = %v", err)
+	}
+	got := gotFamilies["lambda_rasp_inspections_total"].GetMetric()
+	if len(got) != 1 || len(got[0].GetLabel()) != 1 || got[0].GetLabel()[0].GetName() != "decision" || got[0].GetCounter().GetValue() != 2 {
+		t.Errorf("pushed %v, want one series labelled decision only", got)
+	}
+	if len(mfs[0].GetMetric()[0].GetLabel()) != 2 {
+		t.Error("Export modified its input")
+	}
 }
 
 // decodeWriteRequest is an independent protobuf reader for the test.

@@ -30,6 +30,7 @@ func (p *Pushgateway) Export(ctx context.Context, mfs []*dto.MetricFamily) error
 	if client == nil {
 		client = &http.Client{Timeout: DefaultTimeout}
 	}
+	mfs = withoutLabels(mfs, map[string]string{"function": p.Function, "instance": p.Instance, "job": Job})
 	g := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return mfs, nil })
 	err := push.New(p.URL, Job).
 		Grouping("function", p.Function).
@@ -41,4 +42,43 @@ func (p *Pushgateway) Export(ctx context.Context, mfs []*dto.MetricFamily) error
 		return fmt.Errorf("export: pushgateway: %w", err)
 	}
 	return nil
+}
+
+// withoutLabels returns mfs without the labels of group whose value is the
+// group's: the push client refuses series that carry a grouping label, and
+// the Pushgateway adds the grouping labels back to every series it serves.
+// mfs is not modified; families without such labels are shared.
+func withoutLabels(mfs []*dto.MetricFamily, group map[string]string) []*dto.MetricFamily {
+	out := make([]*dto.MetricFamily, 0, len(mfs))
+	for _, mf := range mfs {
+		if !hasGroupLabel(mf, group) {
+			out = append(out, mf)
+			continue
+		}
+		c := &dto.MetricFamily{Name: mf.Name, Help: mf.Help, Type: mf.Type, Unit: mf.Unit}
+		for _, m := range mf.GetMetric() {
+			cm := &dto.Metric{Gauge: m.Gauge, Counter: m.Counter, Summary: m.Summary, Untyped: m.Untyped,
+				Histogram: m.Histogram, TimestampMs: m.TimestampMs}
+			for _, lp := range m.GetLabel() {
+				if v, ok := group[lp.GetName()]; ok && v == lp.GetValue() {
+					continue
+				}
+				cm.Label = append(cm.Label, lp)
+			}
+			c.Metric = append(c.Metric, cm)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func hasGroupLabel(mf *dto.MetricFamily, group map[string]string) bool {
+	for _, m := range mf.GetMetric() {
+		for _, lp := range m.GetLabel() {
+			if v, ok := group[lp.GetName()]; ok && v == lp.GetValue() {
+				return true
+			}
+		}
+	}
+	return false
 }
