@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -50,8 +51,13 @@ type Result struct {
 	Mallocs  uint64
 	Bytes    uint64
 	Calls    uint64
-	Errors   int
+	Errors   map[string]int
 	FPCauses map[string]int
+	// FPExamples lists some benign events blocked, with the cause.
+	FPExamples []string
+	// Slowest is the slowest call and the event it was on.
+	Slowest      time.Duration
+	SlowestEvent string
 }
 
 func newResult(name string, perEvent bool) *Result {
@@ -227,8 +233,8 @@ func Run(cfg Config) (*Report, error) {
 			measure(Libinjection{}, firsts, hitsL, rep.Lib)
 			for i := range evs {
 				ev := &evs[i]
-				rep.Ours.record(ours, ev, hitsA[i])
-				rep.Coraza.record(cz, ev, hitsB[i])
+				rep.Ours.record(ours, ev, hitsA[i], cfg.Examples)
+				rep.Coraza.record(cz, ev, hitsB[i], cfg.Examples)
 				if !g.benign && hitsA[i] != hitsB[i] {
 					only, ex := rep.Diff.OnlyA, rep.Diff.ExamplesA
 					if hitsB[i] {
@@ -241,7 +247,7 @@ func Run(cfg Config) (*Report, error) {
 				}
 			}
 			for i := range firsts {
-				rep.Lib.record(Libinjection{}, &firsts[i], hitsL[i])
+				rep.Lib.record(Libinjection{}, &firsts[i], hitsL[i], cfg.Examples)
 			}
 		}
 		if cfg.Progress != nil {
@@ -271,6 +277,12 @@ func measure(eng Engine, evs []Event, hits []bool, r *Result) {
 		lat = append(lat, time.Since(t))
 	}
 	runtime.ReadMemStats(&m1)
+	for i, d := range lat[len(lat)-len(evs):] {
+		if d > r.Slowest {
+			ev := &evs[i]
+			r.Slowest, r.SlowestEvent = d, fmt.Sprintf("%s in %s, %d bytes: %q", ev.Category, ev.Pos, len(ev.Payload), clip(ev.Payload, 80))
+		}
+	}
 	r.Lat = lat
 	r.Mallocs += m1.Mallocs - m0.Mallocs
 	r.Bytes += m1.TotalAlloc - m0.TotalAlloc
@@ -283,17 +295,27 @@ func measure(eng Engine, evs []Event, hits []bool, r *Result) {
 	}
 }
 
-// record counts one outcome; a benign hit is explained (untimed).
-func (r *Result) record(eng Engine, ev *Event, hit bool) {
+// record counts one outcome; a benign hit is explained (untimed), and
+// the first few are kept as examples.
+func (r *Result) record(eng Engine, ev *Event, hit bool, examples int) {
 	if !ev.Benign {
 		r.Detect[ev.Category][ev.Pos].add(hit)
 		return
 	}
 	r.FP[ev.Category][ev.Pos].add(hit)
-	if hit {
-		for _, why := range eng.Explain(ev) {
-			r.FPCauses[why]++
+	if !hit {
+		return
+	}
+	why := eng.Explain(ev)
+	for _, w := range why {
+		r.FPCauses[w]++
+	}
+	if len(r.FPExamples) < examples*4 {
+		pos := ev.Pos.String()
+		if !r.PerEvent {
+			pos = "any position"
 		}
+		r.FPExamples = append(r.FPExamples, fmt.Sprintf("%s, %s: %q (%s)", ev.Category, pos, clip(ev.Payload, 100), strings.Join(why, " ")))
 	}
 }
 
@@ -310,12 +332,12 @@ func warmUp(c *Corpus, engines ...Engine) {
 			}
 		}
 	}
-	if o, ok := engines[0].(*Ours); ok {
-		o.Errors = 0
-	}
 	for _, e := range engines {
-		if cz, ok := e.(*Coraza); ok {
-			cz.Errors = 0
+		switch e := e.(type) {
+		case *Ours:
+			clear(e.Errors)
+		case *Coraza:
+			clear(e.Errors)
 		}
 	}
 }

@@ -29,8 +29,8 @@ type Engine interface {
 type Ours struct {
 	engine *rules.Engine
 	// Errors counts inspections that ended with an error (budget overrun,
-	// recovered panic) or truncated; on_error then decided.
-	Errors int
+	// recovered panic) or truncated, by kind; on_error then decided.
+	Errors map[string]int
 }
 
 // NewOurs compiles the embedded default policy.
@@ -39,7 +39,7 @@ func NewOurs() (*Ours, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Ours{engine: e}, nil
+	return &Ours{engine: e, Errors: map[string]int{}}, nil
 }
 
 func (o *Ours) Name() string { return "lambda-rasp" }
@@ -52,12 +52,15 @@ func (o *Ours) Detect(ev *Event) bool {
 func (o *Ours) inspect(ev *Event) (rules.Decision, bool) {
 	parsed, err := adapter.Parse(ev.Lambda, adapter.Limits{})
 	if err != nil {
-		o.Errors++
+		o.Errors["adapter: "+err.Error()]++
 		return rules.Decision{}, false
 	}
 	d := o.engine.Inspect(context.Background(), &parsed.Request)
-	if d.Err != nil || d.Truncated {
-		o.Errors++
+	switch {
+	case d.Err != nil:
+		o.Errors[d.Err.Error()]++
+	case d.Truncated:
+		o.Errors["truncated"]++
 	}
 	return d, true
 }
@@ -101,8 +104,9 @@ SecAuditEngine Off
 // Coraza runs a Coraza v3 WAF with the OWASP CRS.
 type Coraza struct {
 	waf coraza.WAF
-	// Errors counts transactions in which Coraza returned an error.
-	Errors int
+	// Errors counts transactions in which Coraza returned an error, by
+	// message.
+	Errors map[string]int
 }
 
 // NewCoraza creates the WAF (parses and compiles the CRS).
@@ -113,7 +117,7 @@ func NewCoraza() (*Coraza, error) {
 	if err != nil {
 		return nil, fmt.Errorf("coraza: %w", err)
 	}
-	return &Coraza{waf: waf}, nil
+	return &Coraza{waf: waf, Errors: map[string]int{}}, nil
 }
 
 func (c *Coraza) Name() string { return "Coraza + CRS PL1" }
@@ -145,13 +149,13 @@ func (c *Coraza) run(ev *Event, explain bool) (bool, []string) {
 	if it == nil && len(r.Body) > 0 {
 		var err error
 		if it, _, err = tx.WriteRequestBody(r.Body); err != nil {
-			c.Errors++
+			c.Errors[err.Error()]++
 		}
 	}
 	if it == nil {
 		var err error
 		if it, err = tx.ProcessRequestBody(); err != nil {
-			c.Errors++
+			c.Errors[err.Error()]++
 		}
 	}
 	if !explain {
@@ -160,8 +164,9 @@ func (c *Coraza) run(ev *Event, explain bool) (bool, []string) {
 	var ids []string
 	for _, m := range tx.MatchedRules() {
 		id := m.Rule().ID()
-		// Detection rules only, not initialisation and scoring.
-		if id >= 911000 && id < 949000 || id >= 200000 && id < 300000 {
+		// Detection rules only (they have a message), not the paranoia
+		// level skips, initialisation and scoring.
+		if m.Message() != "" && id >= 910000 && id < 949000 {
 			ids = append(ids, strconv.Itoa(id))
 		}
 	}

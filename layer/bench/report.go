@@ -151,6 +151,14 @@ func (r *Report) Markdown(w io.Writer) {
 		p("- %s: %s\n", x.Name, strings.Join(causes, ", "))
 	}
 	p("\n")
+	for _, x := range []*Result{a, b, l} {
+		for _, e := range x.FPExamples {
+			p("- false positive of %s: %s\n", x.Name, e)
+		}
+	}
+	if len(a.FPExamples)+len(b.FPExamples)+len(l.FPExamples) > 0 {
+		p("\n")
+	}
 
 	p("### Latency per event\n\n")
 	p("| engine | p50 | p90 | p99 | p99.9 | max | mean | allocs/event | bytes/event |\n|---|---|---|---|---|---|---|---|---|\n")
@@ -167,7 +175,12 @@ func (r *Report) Markdown(w io.Writer) {
 		p("| %s | %s | %s | %s | %s |\n", pos, dur(Quantile(a.LatByPos[pos], .5)), dur(Quantile(a.LatByPos[pos], .99)),
 			dur(Quantile(b.LatByPos[pos], .5)), dur(Quantile(b.LatByPos[pos], .99)))
 	}
-	p("\nErrors: lambda-rasp inspections with an error or truncation (on_error decided): %d; Coraza transactions with an error: %d.\n", a.Errors, b.Errors)
+	p("\nSlowest single call:\n\n")
+	for _, x := range []*Result{a, r.Parse, b, l} {
+		p("- %s: %s, %s\n", x.Name, dur(x.Slowest), x.SlowestEvent)
+	}
+	p("\nlambda-rasp inspections that ended with an error or truncation (the policy's on_error: allow then decided): %s. ", errs(a.Errors))
+	p("Coraza transactions with an error: %s.\n", errs(b.Errors))
 
 	if len(r.Diff.ExamplesA)+len(r.Diff.ExamplesB) > 0 {
 		p("\n### Examples of disagreement\n\n")
@@ -188,6 +201,13 @@ func (r *Report) attackPayloads() int {
 		n += len(r.Corpus.Attacks[cat])
 	}
 	return n
+}
+
+func errs(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	return strings.Join(topCauses(m, 10), ", ")
 }
 
 func total(m map[string]int) int {

@@ -16,7 +16,7 @@ import (
 
 func main() {
 	corpus := flag.String("corpus", "", "corpus directory (default: shared/corpus next to an ancestor of the working directory, i.e. ../../../shared/corpus from layer/bench)")
-	sample := flag.Int("sample", 2000, "at most this many payloads per list, chosen with -seed; 0 runs the whole corpus")
+	sample := flag.Int("sample", 5000, "at most this many payloads per list, chosen with -seed; 0 runs the whole corpus")
 	seed := flag.Uint64("seed", 1, "sampling seed")
 	examples := flag.Int("examples", 0, "list this many disagreements per category")
 	quiet := flag.Bool("q", false, "no progress on stderr")
