@@ -277,3 +277,48 @@ func TestManagedInstances(t *testing.T) {
 		}
 	}
 }
+
+// invocations_total counts every status the Telemetry API reports; the
+// SHUTDOWN that follows a timeout still exports them.
+func TestInvocationStatuses(t *testing.T) {
+	push := &pushRecorder{t: t}
+	pg := httptest.NewServer(push)
+	defer pg.Close()
+	e := newSim(t, fnBin, lambdasim.Config{Timeout: time.Second, Env: map[string]string{
+		"LAMBDA_RASP_SOCKET":          socketPath(t),
+		"LAMBDA_RASP_PUSHGATEWAY_URL": pg.URL,
+		"LAMBDA_RASP_FLUSH_INTERVAL":  "1h",
+	}})
+	if res := e.invoke(t, `{"hello":"world"}`); res.FunctionError != "" {
+		t.Fatalf("success invoke: %s", res.Body)
+	}
+	if res := e.invoke(t, `{"fail":"boom"}`); res.FunctionError != "Unhandled" {
+		t.Fatalf("error invoke: %s", res.Body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := e.sim.Invoke(ctx, []byte(`{"sleepMs":3000}`))
+	if err != nil || !strings.Contains(string(res.Body), "timed out") {
+		t.Fatalf("timeout invoke: %v %v", res, err)
+	}
+	// The timeout resets the environment: SHUTDOWN reason timeout.
+	exit := e.waitEvent(t, func(ev lambdasim.Event) bool {
+		return ev.Kind == lambdasim.EventExtensionExit && ev.Name == "lambda-rasp" && ev.Generation == 1
+	})
+	if exit.Detail != "exit status 0" {
+		t.Errorf("extension exit after the timeout: %s", exit.Detail)
+	}
+	push.mu.Lock()
+	defer push.mu.Unlock()
+	if push.pushes != 1 {
+		t.Fatalf("%d pushes, want 1 at the SHUTDOWN after the timeout", push.pushes)
+	}
+	for status, want := range map[string]float64{"success": 1, "error": 1, "timeout": 1} {
+		if got := value(push.last, "lambda_rasp_invocations_total", map[string]string{"status": status}); got != want {
+			t.Errorf("invocations_total{status=%s} = %v, want %v", status, got, want)
+		}
+	}
+	if got := value(push.last, "lambda_rasp_inspections_total", map[string]string{"source": "json", "decision": "allow"}); got != 3 {
+		t.Errorf("inspections_total{json,allow} = %v, want 3", got)
+	}
+}

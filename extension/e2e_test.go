@@ -437,6 +437,17 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("raw datagrams logged: %q", raw)
 	}
 
+	// Peak RSS of the extension process after the traffic (Linux only).
+	if pid, ok := strings.CutPrefix(start.Detail, "pid "); ok {
+		if b, err := os.ReadFile("/proc/" + pid + "/status"); err == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(l, "VmHWM:") || strings.HasPrefix(l, "VmRSS:") {
+					t.Logf("extension %s", strings.Join(strings.Fields(l), " "))
+				}
+			}
+		}
+	}
+
 	// SHUTDOWN always exports, within the deadline.
 	e.shutdown(t)
 	sd := e.waitEvent(t, func(ev lambdasim.Event) bool {

@@ -2,15 +2,18 @@
 // handler wrapped with rasp.Start (the input guard reports to the
 // extension's socket) that, when the event says {"emit": [...]}, also
 // writes the named raw datagrams to the socket, standing in for sink
-// guards and for broken or hostile senders.
+// guards and for broken or hostile senders. {"fail": "msg"} returns an
+// error and {"sleepMs": n} sleeps first.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -33,9 +36,17 @@ var datagrams = map[string]string{
 
 func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	var req struct {
-		Emit []string `json:"emit"`
+		Emit    []string `json:"emit"`
+		Fail    string   `json:"fail"`
+		SleepMs int      `json:"sleepMs"`
 	}
 	_ = json.Unmarshal(raw, &req)
+	if req.Fail != "" {
+		return nil, errors.New(req.Fail)
+	}
+	if req.SleepMs > 0 {
+		time.Sleep(time.Duration(req.SleepMs) * time.Millisecond)
+	}
 	if len(req.Emit) > 0 {
 		id := ""
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
