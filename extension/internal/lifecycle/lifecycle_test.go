@@ -304,3 +304,49 @@ func TestTelemetryEnabled(t *testing.T) {
 		}
 	}
 }
+
+// syncBuffer is a concurrency-safe bytes.Buffer.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Managed instances get no INVOKE and are not frozen: the extension
+// exports every flush interval on its own, and once more at SHUTDOWN.
+func TestManagedExportsOnATimer(t *testing.T) {
+	f := newFakeAPI(t)
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), Config{Name: "lambda-rasp", Stdout: out, Getenv: f.env(t, map[string]string{
+			EnvInitType: InitTypeManaged, "LAMBDA_RASP_EMF": "on", "LAMBDA_RASP_FLUSH_INTERVAL": "20ms",
+		})})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(out.String(), "lambda_rasp_policy_info") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no periodic export; output:\n%s", out)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	before := strings.Count(out.String(), "lambda_rasp_policy_info")
+	f.events <- `{"eventType":"SHUTDOWN","shutdownReason":"spindown","deadlineMs":` + future(2*time.Second) + `}`
+	if err := <-done; err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	if after := strings.Count(out.String(), "lambda_rasp_policy_info"); after <= before {
+		t.Errorf("no export at SHUTDOWN (%d EMF documents before, %d after)", before, after)
+	}
+}
