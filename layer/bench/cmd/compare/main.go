@@ -46,6 +46,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("Command: `go run ./cmd/compare -sample %d -seed %d` (in layer/bench)\n\n", *sample, *seed)
+	cmd := "go run ./cmd/compare"
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name != "q" {
+			cmd += " -" + f.Name + " " + f.Value.String()
+		}
+	})
+	fmt.Printf("Command (in layer/bench): `%s` (sample %d per list, seed %d)\n\n", cmd, *sample, *seed)
 	rep.Markdown(os.Stdout)
 }
