@@ -202,7 +202,9 @@ func (e *simEnv) shutdown(t *testing.T) {
 // scrape reads the extension's /metrics.
 func scrape(t *testing.T, addr string) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
+	client := &http.Client{Timeout: 5 * time.Second}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,12 +307,19 @@ func (p *pushRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func TestEndToEnd(t *testing.T) {
+func TestEndToEnd(t *testing.T) { testEndToEnd(t, false) }
+
+// TestEndToEndFrozen runs the same traffic with the sandbox frozen
+// (SIGSTOP) whenever the service would freeze it: everything the
+// extension counts and flushes must happen before it calls next.
+func TestEndToEndFrozen(t *testing.T) { testEndToEnd(t, true) }
+
+func testEndToEnd(t *testing.T, freeze bool) {
 	metricsAddr := freeAddr(t)
 	push := &pushRecorder{t: t}
 	pg := httptest.NewServer(push)
 	defer pg.Close()
-	e := newSim(t, fnBin, lambdasim.Config{Env: map[string]string{
+	e := newSim(t, fnBin, lambdasim.Config{Freeze: freeze, Env: map[string]string{
 		"LAMBDA_RASP_SOCKET":          socketPath(t),
 		"LAMBDA_RASP_METRICS_ADDR":    metricsAddr,
 		"LAMBDA_RASP_PUSHGATEWAY_URL": pg.URL,
@@ -352,41 +361,12 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("emit invoke: %d %s", sinkRes.StatusCode, sinkRes.Body)
 	}
 
-	mfs := scrape(t, metricsAddr)
-	fn := map[string]string{"function": "orders"}
-	checks := []struct {
-		name   string
-		labels map[string]string
-		want   float64
-	}{
-		{"lambda_rasp_inspections_total", map[string]string{"source": "apigw-v2", "decision": "allow"}, benign},
-		{"lambda_rasp_inspections_total", map[string]string{"source": "apigw-v2", "decision": "block"}, attacks},
-		{"lambda_rasp_inspections_total", map[string]string{"source": "json", "decision": "allow"}, 1},
-		{"lambda_rasp_inspection_duration_seconds", map[string]string{"source": "apigw-v2"}, benign + attacks},
-		{"lambda_rasp_detections_total", map[string]string{"rule": "sqli", "category": "sqli", "action": "block", "source": "query"}, float64(attacks * perAttack)},
-		{"lambda_rasp_detections_total", map[string]string{"rule": "sqli-sink", "action": "block", "source": "body"}, 1},
-		{"lambda_rasp_detections_total", map[string]string{"rule": "egress-deny", "action": "block", "source": "none"}, 1},
-		{"lambda_rasp_detections_total", map[string]string{"rule": "other", "category": "xss", "action": "monitor"}, 1},
-		{"lambda_rasp_egress_total", map[string]string{"decision": "block", "destination": "metadata"}, 1},
-		{"lambda_rasp_egress_total", map[string]string{"decision": "allow", "destination": "public"}, 1},
-		{"lambda_rasp_sink_checks_total", map[string]string{"sink": "sql", "decision": "block"}, 1},
-		{"lambda_rasp_sink_checks_total", map[string]string{"sink": "egress"}, 2},
-		{"lambda_rasp_sink_checks_total", map[string]string{"sink": "file", "decision": "allow"}, 1},
-		{"lambda_rasp_events_dropped_total", fn, 4},
-		{"lambda_rasp_ingest_errors_total", map[string]string{"reason": "malformed"}, 1},
-		{"lambda_rasp_ingest_errors_total", map[string]string{"reason": "version"}, 1},
-		{"lambda_rasp_ingest_errors_total", map[string]string{"reason": "oversized"}, 1},
-		{"lambda_rasp_invocations_total", map[string]string{"status": "success"}, benign + attacks + 1},
-		{"lambda_rasp_policy_info", map[string]string{"function": "orders", "mode": "block"}, 1},
-		{"lambda_rasp_export_errors_total", map[string]string{"exporter": "pushgateway"}, 0},
-	}
-	for _, c := range checks {
-		if got := value(mfs, c.name, c.labels); got != c.want {
-			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
-		}
+	var mfs map[string]*dto.MetricFamily
+	if !freeze { // a frozen extension cannot answer a scrape
+		mfs = scrape(t, metricsAddr)
 	}
 	// Every series carries this function's name, whatever datagrams claim.
-	for name, mf := range mfs {
+	for name, mf := range mfs { // empty when frozen
 		for _, m := range mf.GetMetric() {
 			for _, lp := range m.GetLabel() {
 				if lp.GetName() == "function" && lp.GetValue() != "orders" {
@@ -477,5 +457,42 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if got := value(push.last, "lambda_rasp_invocations_total", map[string]string{"status": "success"}); got != benign+attacks+1 {
 		t.Errorf("pushed invocations{status=success} = %v, want %d", got, benign+attacks+1)
+	}
+
+	// The counts, from /metrics before SHUTDOWN, or from the SHUTDOWN push
+	// when the sandbox was frozen.
+	if freeze {
+		mfs = push.last
+	}
+	checks := []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"lambda_rasp_inspections_total", map[string]string{"source": "apigw-v2", "decision": "allow"}, benign},
+		{"lambda_rasp_inspections_total", map[string]string{"source": "apigw-v2", "decision": "block"}, attacks},
+		{"lambda_rasp_inspections_total", map[string]string{"source": "json", "decision": "allow"}, 1},
+		{"lambda_rasp_inspection_duration_seconds", map[string]string{"source": "apigw-v2"}, benign + attacks},
+		{"lambda_rasp_detections_total", map[string]string{"rule": "sqli", "category": "sqli", "action": "block", "source": "query"}, float64(attacks * perAttack)},
+		{"lambda_rasp_detections_total", map[string]string{"rule": "sqli-sink", "action": "block", "source": "body"}, 1},
+		{"lambda_rasp_detections_total", map[string]string{"rule": "egress-deny", "action": "block", "source": "none"}, 1},
+		{"lambda_rasp_detections_total", map[string]string{"rule": "other", "category": "xss", "action": "monitor"}, 1},
+		{"lambda_rasp_egress_total", map[string]string{"decision": "block", "destination": "metadata"}, 1},
+		{"lambda_rasp_egress_total", map[string]string{"decision": "allow", "destination": "public"}, 1},
+		{"lambda_rasp_sink_checks_total", map[string]string{"sink": "sql", "decision": "block"}, 1},
+		{"lambda_rasp_sink_checks_total", map[string]string{"sink": "egress"}, 2},
+		{"lambda_rasp_sink_checks_total", map[string]string{"sink": "file", "decision": "allow"}, 1},
+		{"lambda_rasp_events_dropped_total", nil, 4},
+		{"lambda_rasp_ingest_errors_total", map[string]string{"reason": "malformed"}, 1},
+		{"lambda_rasp_ingest_errors_total", map[string]string{"reason": "version"}, 1},
+		{"lambda_rasp_ingest_errors_total", map[string]string{"reason": "oversized"}, 1},
+		{"lambda_rasp_invocations_total", map[string]string{"status": "success"}, benign + attacks + 1},
+		{"lambda_rasp_policy_info", map[string]string{"mode": "block"}, 1},
+		{"lambda_rasp_export_errors_total", map[string]string{"exporter": "pushgateway"}, 0},
+	}
+	for _, c := range checks {
+		if got := value(mfs, c.name, c.labels); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
 	}
 }
