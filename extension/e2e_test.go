@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -105,15 +106,23 @@ func (l *lines) String() string {
 	return l.b.String()
 }
 
-// freeAddr returns a loopback address nobody listens on right now.
+// freeAddr returns a loopback address nobody listens on right now. Its
+// port is below Linux's ephemeral range, so that listeners on port 0 (the
+// telemetry listener, test servers) cannot take it before the extension
+// binds it.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for i := 0; i < 100; i++ {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free port")
+	return ""
 }
 
 // socketPath returns a short per-test socket path.
@@ -319,12 +328,15 @@ func testEndToEnd(t *testing.T, freeze bool) {
 	push := &pushRecorder{t: t}
 	pg := httptest.NewServer(push)
 	defer pg.Close()
-	e := newSim(t, fnBin, lambdasim.Config{Freeze: freeze, Env: map[string]string{
+	env := map[string]string{
 		"LAMBDA_RASP_SOCKET":          socketPath(t),
-		"LAMBDA_RASP_METRICS_ADDR":    metricsAddr,
 		"LAMBDA_RASP_PUSHGATEWAY_URL": pg.URL,
 		"LAMBDA_RASP_FLUSH_INTERVAL":  "1h", // only SHUTDOWN exports
-	}})
+	}
+	if !freeze { // a frozen extension cannot answer a scrape
+		env["LAMBDA_RASP_METRICS_ADDR"] = metricsAddr
+	}
+	e := newSim(t, fnBin, lambdasim.Config{Freeze: freeze, Env: env})
 	if err := e.sim.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
