@@ -11,7 +11,10 @@
 // without failing Init.
 //
 // On each INVOKE the loop waits for platform.runtimeDone of that request
-// (bounded by the invoke deadline and a cap; only with telemetry), drains
+// (bounded by the invoke deadline and a cap of one second; only with
+// telemetry, and no more once a wait ran out without any batch ever
+// having been delivered, which means the platform cannot reach the
+// listener), drains
 // the socket so the invocation's events are counted, exports if the flush
 // interval has elapsed (each exporter bounded by the export timeout, all
 // in parallel), and only then asks for the next event: after that the

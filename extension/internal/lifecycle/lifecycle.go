@@ -102,6 +102,7 @@ type runner struct {
 	served chan error
 	api    *extapi.Client
 	tel    *telemetryapi.Listener
+	noWait bool // telemetry never arrived: do not wait for runtimeDone
 	srv    *export.Server
 	expCfg export.Config
 	exps   []export.Exporter
@@ -323,7 +324,7 @@ func (r *runner) loop(ctx context.Context) error {
 
 // invoke is the flush point after one INVOKE.
 func (r *runner) invoke(ctx context.Context, ev extapi.Event) {
-	if r.tel != nil {
+	if r.tel != nil && !r.noWait {
 		wait := waitCap
 		if !ev.Deadline.IsZero() {
 			if left := time.Until(ev.Deadline) - invokeMargin; left < wait {
@@ -334,6 +335,13 @@ func (r *runner) invoke(ctx context.Context, ev extapi.Event) {
 			wctx, cancel := context.WithTimeout(ctx, wait)
 			if err := r.tel.Wait(wctx, ev.RequestID); err != nil {
 				r.log.Debug("no runtimeDone in time", zap.String("request_id", ev.RequestID), zap.Duration("waited", wait))
+				if r.tel.Batches() == 0 && ctx.Err() == nil {
+					// Subscribed, yet nothing ever arrived: the platform
+					// cannot reach the listener. Waiting again would cost
+					// every invocation the cap.
+					r.log.Warn("no telemetry delivered; no longer waiting for platform.runtimeDone", zap.String("listener", r.tel.Addr()))
+					r.noWait = true
+				}
 			}
 			cancel()
 		}

@@ -17,6 +17,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/export"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/metrics"
@@ -34,6 +36,9 @@ type fakeAPI struct {
 	errType   string
 	errBody   map[string]any
 	nexts     int
+	// subscribeOK makes the Telemetry API accept subscriptions (and then
+	// never deliver anything); else it answers like the classic emulator.
+	subscribeOK bool
 }
 
 func newFakeAPI(t *testing.T) *fakeAPI {
@@ -69,6 +74,10 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 	mux.HandleFunc("POST /2020-01-01/extension/init/error", report)
 	mux.HandleFunc("POST /2020-01-01/extension/exit/error", report)
 	mux.HandleFunc("PUT /2022-07-01/telemetry", func(w http.ResponseWriter, _ *http.Request) {
+		if f.subscribeOK {
+			_, _ = io.WriteString(w, `"OK"`)
+			return
+		}
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = io.WriteString(w, `{"errorType":"Telemetry.NotSupported"}`)
 	})
@@ -348,5 +357,28 @@ func TestManagedExportsOnATimer(t *testing.T) {
 	}
 	if after := strings.Count(out.String(), "lambda_rasp_policy_info"); after <= before {
 		t.Errorf("no export at SHUTDOWN (%d EMF documents before, %d after)", before, after)
+	}
+}
+
+// A subscription that never delivers costs one wait, not one per invoke.
+func TestUndeliveredTelemetryStopsWaiting(t *testing.T) {
+	f := newFakeAPI(t)
+	f.subscribeOK = true
+	for _, id := range []string{"r-1", "r-2", "r-3"} {
+		f.events <- `{"eventType":"INVOKE","requestId":"` + id + `","deadlineMs":` + future(10*time.Second) + `}`
+	}
+	f.events <- `{"eventType":"SHUTDOWN","shutdownReason":"spindown"}`
+	core, logs := observer.New(zapcore.DebugLevel)
+	if err := Run(context.Background(), Config{Name: "lambda-rasp", Log: zap.New(core), Getenv: f.env(t, nil), Stdout: io.Discard}); err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	if n := logs.FilterMessage("no runtimeDone in time").Len(); n != 1 {
+		t.Errorf("waited in vain %d times, want 1", n)
+	}
+	if n := logs.FilterMessage("no telemetry delivered; no longer waiting for platform.runtimeDone").Len(); n != 1 {
+		t.Errorf("%d warnings about undelivered telemetry, want 1", n)
+	}
+	if logs.FilterMessage("registered").Len() != 1 || logs.FilterMessage("shut down").Len() != 1 {
+		t.Errorf("log messages: %v", logs.All())
 	}
 }

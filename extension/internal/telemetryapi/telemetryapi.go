@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -62,6 +63,7 @@ type Listener struct {
 	c       Consumer
 	managed bool
 	served  chan error
+	batches atomic.Int64
 
 	mu      sync.Mutex
 	done    map[string]bool
@@ -119,6 +121,10 @@ func sandboxAddr(ctx context.Context) string {
 	return addrs[0].IP.String()
 }
 
+// Batches returns how many batches have been delivered so far; zero
+// after Init means the platform cannot reach the listener.
+func (l *Listener) Batches() int64 { return l.batches.Load() }
+
 // Addr returns the address the listener is bound to.
 func (l *Listener) Addr() string { return l.ln.Addr().String() }
 
@@ -148,6 +154,7 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
+	l.batches.Add(1)
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBatchBytes))
 	if err := l.decodeBatch(dec); err != nil {
 		var mbe *http.MaxBytesError

@@ -107,8 +107,14 @@ func TestBatches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l, c := listen(t, Options{Managed: tt.managed})
+			if l.Batches() != 0 {
+				t.Errorf("Batches() = %d before any delivery", l.Batches())
+			}
 			if got := post(t, l, tt.method, tt.body); got != tt.wantStatus {
 				t.Errorf("status = %d, want %d", got, tt.wantStatus)
+			}
+			if want := int64(1); tt.method == http.MethodPost && l.Batches() != want {
+				t.Errorf("Batches() = %d, want %d", l.Batches(), want)
 			}
 			got := c.get()
 			if len(got) != len(tt.want) {
