@@ -28,7 +28,9 @@ func run() int {
 	if levelErr != nil {
 		log.Warn("ignoring invalid log level; using info", zap.Error(levelErr))
 	}
-	security := logging.Security(os.Stdout)
+	// The security log and EMF lines share stdout without interleaving.
+	stdout := logging.NewSyncWriter(os.Stdout)
+	security := logging.Security(stdout)
 	defer func() { _ = security.Sync() }()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -38,7 +40,7 @@ func run() int {
 	log.Info("starting", zap.String("name", name), zap.String("version", version))
 	err := lifecycle.Run(ctx, lifecycle.Config{
 		Name:        name,
-		Stdout:      os.Stdout,
+		Stdout:      stdout,
 		Log:         log,
 		SecurityLog: security,
 	})

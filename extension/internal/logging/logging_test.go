@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
 
 	"go.uber.org/zap/zapcore"
@@ -49,5 +51,36 @@ func TestNewFormat(t *testing.T) {
 	Security(&buf).Warn("security event")
 	if err := json.Unmarshal(buf.Bytes(), &m); err != nil || m["logger"] != "security" {
 		t.Errorf("security line = %q", buf.String())
+	}
+}
+
+// chunkWriter writes in 7-byte pieces, as a pipe may split large writes.
+type chunkWriter struct{ b bytes.Buffer }
+
+func (c *chunkWriter) Write(p []byte) (int, error) {
+	for i := 0; i < len(p); i += 7 {
+		c.b.Write(p[i:min(i+7, len(p))])
+	}
+	return len(p), nil
+}
+
+func TestSyncWriterKeepsWritesWhole(t *testing.T) {
+	cw := &chunkWriter{}
+	w := NewSyncWriter(cw)
+	var wg sync.WaitGroup
+	for _, c := range "abcdefgh" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				_, _ = w.Write([]byte(strings.Repeat(string(c), 100) + "\n"))
+			}
+		}()
+	}
+	wg.Wait()
+	for _, line := range strings.Split(strings.TrimSpace(cw.b.String()), "\n") {
+		if len(line) != 100 || strings.Count(line, line[:1]) != 100 {
+			t.Fatalf("interleaved line %q", line)
+		}
 	}
 }
