@@ -24,9 +24,11 @@ const minPathInput = 2
 //     the input: "/srv/assets/" for "/srv/assets/"+input); or an absolute
 //     input is the whole path (give or take a file extension);
 //   - RuleFileDeny: the cleaned path, or resolved, matches a
-//     sinks.files.deny glob and not the same path's sinks.files.allow
-//     glob. The correlated input, if any input is part of name, is
-//     reported with it.
+//     sinks.files.deny glob and no sinks.files.allow glob. Each form is
+//     judged on its own, so an allow entry exempts a symlinked path only
+//     if it matches the file actually opened (allow /proc/*/status, not
+//     just /proc/self/status). The correlated input, if any input is
+//     part of name, is reported with it.
 //
 // A path that stays inside its directory ("a/../b") is not a traversal.
 func (s *Sinks) CheckPath(base, name, resolved string, inputs []Field) SinkResult {
@@ -224,4 +226,10 @@ func elemMatch(pat, elem string) bool {
 	}
 	ok, _ := path.Match(pat, elem)
 	return ok
+}
+
+// HasFileDeny reports whether the file guard is on and has deny globs,
+// so that a caller can skip resolving symlinks when no glob could match.
+func (s *Sinks) HasFileDeny() bool {
+	return s != nil && s.fileMode != ModeOff && len(s.fileDeny) > 0
 }
