@@ -1,12 +1,14 @@
 package ingest_test
 
 import (
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/ingest"
+	"github.com/lambda-rasp/lambda-rasp/extension/internal/logging"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/metrics"
 	"github.com/lambda-rasp/lambda-rasp/rules"
 )
@@ -36,6 +38,18 @@ func BenchmarkProcess(b *testing.B) {
 				l.Process(bc.d)
 			}
 		})
+	}
+}
+
+// BenchmarkProcessLogged adds the security log line a detection writes
+// (JSON encoding; the output is discarded).
+func BenchmarkProcessLogged(b *testing.B) {
+	m := metrics.New("orders", append([]string{"sqli", "xss"}, rules.SinkRuleIDs()...), logging.Security(io.Discard))
+	l := ingest.NewProcessor(m)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchDetection)))
+	for b.Loop() {
+		l.Process(benchDetection)
 	}
 }
 

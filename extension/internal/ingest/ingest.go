@@ -197,6 +197,15 @@ func decode(b []byte, e *wire.Event) (string, bool) {
 	if len(b) > wire.MaxDatagram {
 		return ReasonOversized, false
 	}
+	if fastDecode(b, e) {
+		switch {
+		case e.V != wire.Version:
+			return ReasonVersion, false
+		case e.Kind == wire.KindInspection, e.Kind == wire.KindDetection, e.Kind == wire.KindEgress, e.Kind == wire.KindSink:
+			return "", true
+		}
+		return ReasonMalformed, false
+	}
 	ev, err := wire.Decode(b)
 	switch {
 	case err == nil:
