@@ -158,7 +158,7 @@ func Run(ctx context.Context, cfg Config) error {
 	r.log.Info("registered",
 		zap.String("function", r.m.Function()),
 		zap.String("function_version", reg.FunctionVersion),
-		zap.Stringers("events", eventNames(events)),
+		zap.Strings("events", eventNames(events)),
 		zap.Duration("startup_duration", registered),
 		zap.String("socket", r.ing.Path()),
 		zap.Bool("managed_instances", r.managed))
@@ -181,14 +181,10 @@ func Run(ctx context.Context, cfg Config) error {
 	return r.loop(ctx)
 }
 
-type eventName extapi.EventType
-
-func (e eventName) String() string { return string(e) }
-
-func eventNames(es []extapi.EventType) []fmt.Stringer {
-	out := make([]fmt.Stringer, len(es))
+func eventNames(es []extapi.EventType) []string {
+	out := make([]string, len(es))
 	for i, e := range es {
-		out[i] = eventName(e)
+		out[i] = string(e)
 	}
 	return out
 }
