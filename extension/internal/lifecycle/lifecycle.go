@@ -231,7 +231,14 @@ func (r *runner) prepare(ctx context.Context) *InitError {
 		return &InitError{Type: ErrTypeSocket, Err: err}
 	}
 	r.served = make(chan error, 1)
-	go func() { r.served <- r.ing.Serve() }()
+	go func() {
+		err := r.ing.Serve()
+		if err != nil {
+			// Drain still reads at every flush point.
+			r.log.Error("event socket reader stopped", zap.Error(err))
+		}
+		r.served <- err
+	}()
 
 	if r.expCfg.MetricsAddr != "" {
 		r.srv, err = export.Serve(context.WithoutCancel(ctx), r.expCfg.MetricsAddr, r.m.Registry())
@@ -465,9 +472,7 @@ func (r *runner) close() {
 	}
 	if r.ing != nil {
 		_ = r.ing.Close()
-		if err := <-r.served; err != nil {
-			r.log.Warn("ingest", zap.Error(err))
-		}
+		<-r.served
 	}
 }
 
