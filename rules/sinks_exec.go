@@ -2,6 +2,7 @@ package rules
 
 import (
 	"path"
+	"sort"
 	"sync"
 
 	"github.com/lambda-rasp/lambda-rasp/rules/internal/shtok"
@@ -177,9 +178,12 @@ func shellInjection(script string, toks []shtok.Token, a, b int) (rule, reason s
 	n := 0
 	harm := false
 	option := false
-	for _, t := range toks {
-		if t.End <= a || t.Start >= b {
-			continue
+	// Tokens are ordered and disjoint: start at the first that ends
+	// after a.
+	first := sort.Search(len(toks), func(i int) bool { return toks[i].End > a })
+	for _, t := range toks[first:] {
+		if t.Start >= b {
+			break
 		}
 		n++
 		switch t.Kind {

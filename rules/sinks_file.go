@@ -31,10 +31,17 @@ const minPathInput = 2
 //     part of name, is reported with it.
 //
 // A path that stays inside its directory ("a/../b") is not a traversal.
+// A path holding more than 64 occurrences of inputs with ".." (only a
+// crafted request does that) is refused as a traversal rather than
+// examined further.
 func (s *Sinks) CheckPath(base, name, resolved string, inputs []Field) SinkResult {
 	if s == nil || s.fileMode == ModeOff {
 		return SinkResult{}
 	}
+	// joined is the cleaned path, computed once; budget bounds the
+	// occurrences examined (each cleans a directory), past which the
+	// path is refused.
+	joined, budget := "", maxPathChecks
 	for i := range inputs {
 		v := inputs[i].Value
 		if len(v) < minPathInput || len(v) > len(name) {
@@ -46,7 +53,17 @@ func (s *Sinks) CheckPath(base, name, resolved string, inputs []Field) SinkResul
 		}
 		var reason string
 		occurrences(name, v, func(at int) bool {
-			reason = traversal(base, name, at, at+len(v))
+			if budget == 0 {
+				// Only a crafted request puts this many inputs with
+				// ".." in one path: refuse rather than skip the rest.
+				reason = "too many inputs in the path"
+				return true
+			}
+			budget--
+			if joined == "" {
+				joined = joinClean(base, name)
+			}
+			reason = traversal(base, name, joined, at, at+len(v))
 			return reason != ""
 		})
 		if reason != "" {
@@ -100,9 +117,21 @@ func (s *Sinks) pathInput(name string, inputs []Field) *Field {
 	return best
 }
 
+// maxPathChecks bounds the input occurrences one CheckPath examines.
+const maxPathChecks = 64
+
+// joinClean returns name, joined to base when base is set and name is
+// relative, cleaned.
+func joinClean(base, name string) string {
+	if base != "" && !strings.HasPrefix(name, "/") {
+		return path.Clean(base + "/" + name)
+	}
+	return path.Clean(name)
+}
+
 // traversal examines the input at name[a:b] and returns why it escapes
-// its directory, or "".
-func traversal(base, name string, a, b int) string {
+// its directory, or "". joined is joinClean(base, name).
+func traversal(base, name, joined string, a, b int) string {
 	v := name[a:b]
 	if v[0] == '/' && a == 0 && (base == "" || strings.HasPrefix(name, "/")) && !strings.Contains(name[b:], "/") {
 		return "absolute path from input"
@@ -110,15 +139,15 @@ func traversal(base, name string, a, b int) string {
 	if !hasDotDot(v) {
 		return ""
 	}
-	var dir, joined string
+	var dir string
 	if base != "" && !strings.HasPrefix(name, "/") {
-		dir, joined = path.Clean(base), path.Clean(base+"/"+name)
+		dir = path.Clean(base)
 	} else {
 		dir = name[:strings.LastIndexByte(name[:a], '/')+1]
 		if dir == "" {
 			dir = "."
 		}
-		dir, joined = path.Clean(dir), path.Clean(name)
+		dir = path.Clean(dir)
 	}
 	if within(joined, dir) {
 		return ""

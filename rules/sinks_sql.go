@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/lambda-rasp/lambda-rasp/rules/internal/sqltok"
 )
@@ -12,9 +14,6 @@ const (
 	// minSQLTokens is how many tokens an input must span to be an
 	// injection by itself (when one of them is not a literal).
 	minSQLTokens = 4
-	// maxSpanTokens bounds the tokens of one input kept for analysis;
-	// an input spanning more is an injection if any is harmful.
-	maxSpanTokens = 64
 )
 
 // SQLDialect returns the SQL dialect name CheckSQL uses for a
@@ -44,18 +43,21 @@ func (s *Sinks) CheckSQL(dialect, query string, inputs []Field) SinkResult {
 	if s == nil || s.sqlMode == ModeOff {
 		return SinkResult{}
 	}
-	d := sqltok.Generic
+	var st sqlStatement
+	defer st.release()
 	for i := range inputs {
 		v := inputs[i].Value
 		if len(v) < minSQLInput || len(v) > len(query) || !strings.Contains(query, v) {
 			continue
 		}
-		if d == sqltok.Generic {
-			d = sqltok.ParseDialect(dialect)
+		if st.buf == nil {
+			// Lex once, on the first input found, for every occurrence
+			// of every input.
+			st.lex(query, sqltok.ParseDialect(dialect))
 		}
 		var reason string
 		occurrences(query, v, func(at int) bool {
-			reason = sqlInjection(query, d, at, at+len(v))
+			reason = st.injection(at, at+len(v))
 			return reason != ""
 		})
 		if reason != "" {
@@ -65,63 +67,70 @@ func (s *Sinks) CheckSQL(dialect, query string, inputs []Field) SinkResult {
 	return SinkResult{}
 }
 
-// sqlSpan is what the SQL guard learns from one pass of the lexer over a
-// statement about the byte range [a, b) an input occupies.
-type sqlSpan struct {
-	q string
-	// before counts the tokens that end before a; where reports a WHERE
-	// or HAVING among them; prev1 and prev2 are the last two.
-	before       int
-	where        bool
-	prev1, prev2 sqltok.Token
-	// toks are the tokens overlapping [a, b) (at most maxSpanTokens);
-	// n counts them all.
-	toks [maxSpanTokens]sqltok.Token
-	n    int
-	// after reports a token after b.
-	after bool
+// sqlStatement is a statement lexed for analysis: its tokens without
+// parentheses, which carry no meaning for the heuristics and would let
+// "((((" pad an injection.
+type sqlStatement struct {
+	q    string
+	toks []sqltok.Token
+	// where is the index of the first WHERE or HAVING, or len(toks).
+	where int
+	buf   *[]sqltok.Token
 }
 
-// sqlInjection examines the input at q[a:b] and returns why it is an
-// injection, or "".
-func sqlInjection(q string, d sqltok.Dialect, a, b int) string {
-	var sp sqlSpan
-	sp.q = q
+// maxPooledTokens bounds the token slices kept for reuse.
+const maxPooledTokens = 1 << 14
+
+var sqlTokens = sync.Pool{New: func() any { s := make([]sqltok.Token, 0, 128); return &s }}
+
+// lex fills st with the tokens of q.
+func (st *sqlStatement) lex(q string, d sqltok.Dialect) {
+	st.buf = sqlTokens.Get().(*[]sqltok.Token)
+	st.q, st.toks = q, (*st.buf)[:0]
 	lx := sqltok.NewLexer(q, d)
+	st.where = -1
 	for {
 		t, ok := lx.Next()
 		if !ok {
 			break
 		}
-		if t.Kind == sqltok.ParenOpen || t.Kind == sqltok.ParenClose {
-			// Parentheses carry no meaning for the heuristics and would
-			// let "((((" pad an injection.
+		switch t.Kind {
+		case sqltok.ParenOpen, sqltok.ParenClose:
 			continue
-		}
-		switch {
-		case t.End <= a:
-			sp.before++
-			sp.prev2, sp.prev1 = sp.prev1, t
-			if t.Kind == sqltok.Keyword && (strings.EqualFold(t.Text(q), "WHERE") || strings.EqualFold(t.Text(q), "HAVING")) {
-				sp.where = true
+		case sqltok.Keyword:
+			if st.where < 0 && (strings.EqualFold(t.Text(q), "WHERE") || strings.EqualFold(t.Text(q), "HAVING")) {
+				st.where = len(st.toks)
 			}
-			continue
-		case t.Start < b:
-			if sp.n < maxSpanTokens {
-				sp.toks[sp.n] = t
-			}
-			sp.n++
-			continue
 		}
-		sp.after = true
-		break
+		st.toks = append(st.toks, t)
 	}
-	if sp.n == 0 {
+	if st.where < 0 {
+		st.where = len(st.toks)
+	}
+}
+
+// release returns st's token slice to the pool.
+func (st *sqlStatement) release() {
+	if st.buf != nil && cap(st.toks) <= maxPooledTokens {
+		*st.buf = st.toks[:0]
+		sqlTokens.Put(st.buf)
+	}
+}
+
+// injection examines the input at q[a:b] and returns why it is an
+// injection, or "".
+func (st *sqlStatement) injection(a, b int) string {
+	q, all := st.q, st.toks
+	// The tokens overlapping [a, b): from the first that ends after a to
+	// the last that starts before b.
+	first := sort.Search(len(all), func(i int) bool { return all[i].End > a })
+	last := first + sort.Search(len(all)-first, func(i int) bool { return all[first+i].Start >= b })
+	toks := all[first:last]
+	if len(toks) == 0 {
 		return ""
 	}
-	toks := sp.toks[:min(sp.n, maxSpanTokens)]
-	if sp.n >= minSQLTokens {
-		if !harmful(toks) || sp.benignOrderBy(toks) {
+	if len(toks) >= minSQLTokens {
+		if !harmful(toks) || st.benignOrderBy(first, toks) {
 			return ""
 		}
 		for _, t := range toks {
@@ -134,7 +143,7 @@ func sqlInjection(q string, d sqltok.Dialect, a, b int) string {
 		}
 		return "input spans SQL tokens"
 	}
-	if sp.tautology(toks) {
+	if st.tautology(first, toks) {
 		return "tautology"
 	}
 	for _, t := range toks {
@@ -158,11 +167,11 @@ func harmful(toks []sqltok.Token) bool {
 
 // tautology reports whether three tokens after a WHERE form "x OR y" or
 // a comparison of like with like ("'1'='1", "1=1", "a=a").
-func (sp *sqlSpan) tautology(toks []sqltok.Token) bool {
-	if len(toks) != 3 || sp.before == 0 || !sp.where || toks[1].Kind != sqltok.Operator {
+func (st *sqlStatement) tautology(first int, toks []sqltok.Token) bool {
+	if len(toks) != 3 || first == 0 || st.where >= first || toks[1].Kind != sqltok.Operator {
 		return false
 	}
-	op := toks[1].Text(sp.q)
+	op := toks[1].Text(st.q)
 	switch {
 	case strings.EqualFold(op, "OR"), strings.EqualFold(op, "XOR"), op == "||":
 		return true
@@ -194,8 +203,8 @@ func isComparison(op string) bool {
 // an ordering list: names or column numbers, optionally qualified
 // (t.name), each optionally ASC or DESC, separated by commas, optionally
 // followed by LIMIT n and OFFSET n.
-func (sp *sqlSpan) benignOrderBy(toks []sqltok.Token) bool {
-	if sp.before < 2 || !strings.EqualFold(sp.prev2.Text(sp.q), "ORDER") || !strings.EqualFold(sp.prev1.Text(sp.q), "BY") {
+func (st *sqlStatement) benignOrderBy(first int, toks []sqltok.Token) bool {
+	if first < 2 || !strings.EqualFold(st.toks[first-2].Text(st.q), "ORDER") || !strings.EqualFold(st.toks[first-1].Text(st.q), "BY") {
 		return false
 	}
 	const (
@@ -209,7 +218,7 @@ func (sp *sqlSpan) benignOrderBy(toks []sqltok.Token) bool {
 	state := item
 	word := func(t sqltok.Token, w ...string) bool {
 		for _, x := range w {
-			if strings.EqualFold(t.Text(sp.q), x) {
+			if strings.EqualFold(t.Text(st.q), x) {
 				return true
 			}
 		}

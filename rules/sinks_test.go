@@ -3,6 +3,7 @@ package rules
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // sinksFor compiles a policy made of a header and the given sinks
@@ -352,4 +353,41 @@ func FuzzSinks(f *testing.F) {
 		s.CheckPath("", sink, "", in)
 		s.CheckPath("/base", sink, sink, in)
 	})
+}
+
+// TestSinksManyInputs bounds the work of hostile requests: many inputs,
+// each found many times in a long statement, command or path.
+func TestSinksManyInputs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	s := sinksFor(t, "block", allSinksBlock)
+	// Every input is found, many times, and none is an injection: the
+	// worst case, since a finding returns at once.
+	in := make([]Field, 2048)
+	for i := range in {
+		in[i] = Field{Path: "body.x", Value: "abc"}
+	}
+	q := "SELECT * FROM t WHERE a = '" + strings.Repeat("abc ", 4000) + "'"
+	p := "/srv/" + strings.Repeat("x/../", 800) + "y"
+	for i := range in[1024:] {
+		in[1024+i].Value = "x/../"
+	}
+	start := time.Now()
+	if r := s.CheckSQL("mysql", q, in); r.Matched() {
+		t.Errorf("CheckSQL = %+v", r)
+	}
+	if r := s.CheckCommand("/bin/sh", []string{"-c", "echo " + strings.Repeat("abc ", 4000)}, in); r.Matched() {
+		t.Errorf("CheckCommand = %+v", r)
+	}
+	if r := s.CheckPath("", p, "", in[1024:]); r.Reason != "too many inputs in the path" {
+		t.Errorf("CheckPath = %+v, want a refusal past the budget", r)
+	}
+	if r := s.CheckPath("", p, "", in[1024:1030]); r.Matched() {
+		t.Errorf("CheckPath = %+v", r)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("hostile checks took %v", d)
+	}
+	t.Logf("hostile checks took %v", time.Since(start))
 }
