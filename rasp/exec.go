@@ -4,6 +4,8 @@ import (
 	"context"
 	"os/exec"
 	"strings"
+
+	"github.com/lambda-rasp/lambda-rasp/rules"
 )
 
 // Command returns the *exec.Cmd that exec.CommandContext(ctx, name,
@@ -49,5 +51,6 @@ func checkCommand(ctx context.Context, program string, args []string) error {
 	if g == nil {
 		return nil
 	}
-	return decideSink(ctx, g, sinkExec, program, g.engine.Sinks().CheckCommand(program, args, inputs))
+	r := runSinkCheck(g, func() rules.SinkResult { return g.engine.Sinks().CheckCommand(program, args, inputs) })
+	return decideSink(ctx, g, sinkExec, program, r)
 }

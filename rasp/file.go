@@ -118,7 +118,7 @@ func fileDecision(ctx context.Context, base, name string) error {
 	if s.HasFileDeny() {
 		resolved = resolvePath(full)
 	}
-	r := s.CheckPath(base, name, resolved, inputs)
+	r := runSinkCheck(g, func() rules.SinkResult { return s.CheckPath(base, name, resolved, inputs) })
 	if !r.Matched() {
 		return nil
 	}

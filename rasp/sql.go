@@ -30,6 +30,19 @@ func sinkInputs(ctx context.Context) (*guard, []rules.Field) {
 	return g, nil
 }
 
+// runSinkCheck runs check, turning a panic into what the policy's
+// on_error asks for: nothing (allow), or a finding without a rule that
+// monitors or blocks. A bug in a check never takes the guarded call's
+// goroutine down.
+func runSinkCheck(g *guard, check func() rules.SinkResult) (r rules.SinkResult) {
+	defer func() {
+		if recover() != nil {
+			r = rules.SinkResult{Action: g.engine.OnError(), Reason: "sink check failed"}
+		}
+	}()
+	return check()
+}
+
 // decideSink reports r (when it found something) and returns the error
 // the guarded call must fail with: a *BlockedError when r blocks, else
 // nil.
@@ -76,7 +89,8 @@ func checkSQL(ctx context.Context, dialect, query string) error {
 	if len(inputs) == 0 {
 		return nil
 	}
-	return decideSink(ctx, g, sinkSQL, dialect, g.engine.Sinks().CheckSQL(dialect, query, inputs))
+	r := runSinkCheck(g, func() rules.SinkResult { return g.engine.Sinks().CheckSQL(dialect, query, inputs) })
+	return decideSink(ctx, g, sinkSQL, dialect, r)
 }
 
 // OpenDB opens a database like [sql.Open] does, with the SQL guard on
@@ -90,7 +104,9 @@ func checkSQL(ctx context.Context, dialect, query string) error {
 // comes from: use the Context variants (QueryContext, ExecContext,
 // PrepareContext, BeginTx) with the handler's ctx. Calls without a
 // request context (db.Exec at init) are not checked. Parameterised
-// queries (placeholders plus arguments) never trip the guard.
+// queries (placeholders plus arguments) never trip the guard. The
+// connections are the guard's wrappers: sql.Conn.Raw sees them, not the
+// driver's own connection type.
 func OpenDB(driverName, dsn string) (*sql.DB, error) {
 	db, err := sql.Open(driverName, dsn)
 	if err != nil {

@@ -423,3 +423,64 @@ func TestWrapDriverFallbacks(t *testing.T) {
 		t.Errorf("events = %+v, want one (no double report through the fallback)", ev)
 	}
 }
+
+func TestSinkCheckPanic(t *testing.T) {
+	boom := func() rules.SinkResult { panic("bug") }
+	g, _ := sinkTestGuard(t, "block", sinkPolicy)
+	if r := runSinkCheck(g, boom); r.Matched() {
+		t.Errorf("on_error allow: %+v", r)
+	}
+	p, err := rules.Parse("x.yaml", []byte("version: 1\nname: x\nmode: block\non_error: block\n"+sinkPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := rules.Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &sinkRecorder{}
+	g = &guard{engine: e, out: rec}
+	r := runSinkCheck(g, boom)
+	if r.Action != rules.ActionBlock {
+		t.Fatalf("on_error block: %+v", r)
+	}
+	err = decideSink(sinkTestCtx(g), g, sinkSQL, "sqlite", r)
+	if be := sinkBlocked(t, err); be.Reason != "sink check failed" {
+		t.Errorf("BlockedError = %+v", be)
+	}
+}
+
+// TestSinkGuardsConcurrent runs every sink guard from many invocations
+// at once (run with -race).
+func TestSinkGuardsConcurrent(t *testing.T) {
+	g, rec := sinkTestGuard(t, "block", sinkPolicy)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				attack := i%2 == 1
+				in := "hello"
+				if attack {
+					in = "x; id"
+				}
+				ctx := sinkTestCtx(g, searchInput(in), searchInput("../../etc/passwd"[:len("../../etc/passwd")*(i%2)]))
+				err := CheckCommand(ctx, "/bin/sh", "-c", "echo "+in)
+				if (err != nil) != attack {
+					t.Errorf("CheckCommand(%q) = %v", in, err)
+					return
+				}
+				err = CheckPath(ctx, "/srv/assets/../../etc/passwd")
+				if (err != nil) != attack {
+					t.Errorf("CheckPath = %v (attack %v)", err, attack)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(rec.all()); n != 4*50*2 {
+		t.Errorf("%d events, want %d", n, 4*50*2)
+	}
+}
