@@ -391,3 +391,68 @@ func TestSinksManyInputs(t *testing.T) {
 	}
 	t.Logf("hostile checks took %v", time.Since(start))
 }
+
+// TestCheckSQLEvasions covers spellings that try to slip past a token
+// count: comments as blanks, newlines, case, concatenation, nesting.
+func TestCheckSQLEvasions(t *testing.T) {
+	s := sinksFor(t, "block", allSinksBlock)
+	tests := []struct{ dialect, input, query string }{
+		{"mysql", "1/**/OR/**/1=1", "SELECT * FROM t WHERE id = 1/**/OR/**/1=1"},
+		{"mysql", "1\nOR\n1=1", "SELECT * FROM t WHERE id = 1\nOR\n1=1"},
+		{"mysql", "1' aNd SlEeP(5)#", "SELECT * FROM t WHERE id = '1' aNd SlEeP(5)#'"},
+		{"mysql", "1' AND 1=1#", "SELECT * FROM t WHERE id = '1' AND 1=1#' LIMIT 1"},
+		{"postgres", "'||(SELECT password FROM users LIMIT 1)||'", "SELECT * FROM t WHERE name = ''||(SELECT password FROM users LIMIT 1)||''"},
+		{"postgres", "1;SELECT pg_sleep(5)--", "SELECT * FROM t WHERE id = 1;SELECT pg_sleep(5)-- AND x = 1"},
+		{"postgres", "$$||(SELECT 1)||$$", "SELECT * FROM t WHERE a = $$$$||(SELECT 1)||$$$$"},
+		{"sqlite", "' OR ''='", "SELECT * FROM users WHERE name = '' OR ''='' AND pw = ''"},
+		{"sqlite", "x' OR name GLOB '*", "SELECT * FROM t WHERE a = 'x' OR name GLOB '*'"},
+		{"generic", "1 OR 2>1", "SELECT * FROM t WHERE id = 1 OR 2>1"},
+		{"generic", "-1 UNION ALL SELECT NULL,NULL", "SELECT a, b FROM t WHERE id = -1 UNION ALL SELECT NULL,NULL"},
+		{"mysql", "1 || 1", "SELECT * FROM t WHERE id = 1 || 1 AND owner = 2"},
+		{"sqlite", "x' OR 1 --", "SELECT * FROM t WHERE (a = 'x' OR 1 --') AND owner = 2"},
+	}
+	for _, tt := range tests {
+		if r := s.CheckSQL(tt.dialect, tt.query, query(tt.input)); !r.Matched() {
+			t.Errorf("%s: CheckSQL(%q) allowed input %q", tt.dialect, tt.query, tt.input)
+		}
+	}
+}
+
+// TestCheckCommandEvasions covers shell spellings without blanks or with
+// unusual separators, bare and inside quotes.
+func TestCheckCommandEvasions(t *testing.T) {
+	s := sinksFor(t, "block", allSinksBlock)
+	tests := []struct {
+		in   string
+		bare bool // code in: echo IN
+		dq   bool // code in: echo "IN"
+		sq   bool // code in: echo 'IN'
+	}{
+		{";cat${IFS}/etc/passwd", true, false, false},
+		{"x\nid", true, false, false},
+		{"x||id", true, false, false},
+		{"x&&id", true, false, false},
+		{"x&id", true, false, false},
+		{"x|id", true, false, false},
+		{"$(id)", true, true, false},
+		{"`id`", true, true, false},
+		{"x>/tmp/o", true, false, false},
+		{"x</etc/passwd", true, false, false},
+		{"x #", true, false, false},
+		{"$((1+$(id)))", true, true, false},
+		{"<(id)", true, false, false},
+		{"\"; id; \"", false, true, false},
+		{"'; id; '", false, false, true},
+		{"x\"$(id)\"", true, true, false},
+	}
+	for _, tt := range tests {
+		for _, c := range []struct {
+			script string
+			want   bool
+		}{{"echo " + tt.in, tt.bare}, {"echo \"" + tt.in + "\"", tt.dq}, {"echo '" + tt.in + "'", tt.sq}} {
+			if got := s.CheckCommand("/bin/bash", []string{"-c", c.script}, query(tt.in)).Matched(); got != c.want {
+				t.Errorf("bash -c %q with input %q: matched = %v, want %v", c.script, tt.in, got, c.want)
+			}
+		}
+	}
+}
