@@ -20,7 +20,8 @@ const minExecInput = 2
 //   - RuleExecDeny: sinks.exec denies programs ("exec: deny") and program
 //     is not in its allow list;
 //   - RuleCmdiSink: program is a shell (sh, bash, dash, zsh, ksh, ash,
-//     mksh, busybox sh) run with -c, and an input of at least 2 bytes
+//     mksh, busybox sh; or run by env, timeout, nice, nohup, xargs, ...)
+//     with -c, and an input of at least 2 bytes
 //     found in the script spans several shell tokens, one of them a
 //     control operator (; & | && || newline), a redirection, a command
 //     substitution ($(...), `...`), a comment or a command name;
@@ -84,9 +85,24 @@ func (s *Sinks) execAllowed(program string) bool {
 func shellScript(program string, args []string) (string, int) {
 	base := path.Base(program)
 	off := 0
-	if base == "busybox" && len(args) > 0 && isShell(args[0]) {
+	switch {
+	case isShell(base):
+	case base == "busybox" && len(args) > 0 && isShell(args[0]):
 		off = 1
-	} else if !isShell(base) {
+	case isLauncher(base):
+		// env, timeout, nice, ... run their first operand that names a
+		// shell: look for it among the first few arguments.
+		for k := 0; k < len(args) && k < maxLauncherArgs; k++ {
+			if isShell(path.Base(args[k])) {
+				script, i := shellScript(args[k], args[k+1:])
+				if i < 0 {
+					return "", -1
+				}
+				return script, k + 1 + i
+			}
+		}
+		return "", -1
+	default:
 		return "", -1
 	}
 	cflag := false
@@ -116,6 +132,20 @@ func shellScript(program string, args []string) (string, int) {
 		return "", -1
 	}
 	return args[i], i
+}
+
+// maxLauncherArgs bounds how far into a launcher's arguments the shell
+// is looked for.
+const maxLauncherArgs = 8
+
+// isLauncher reports whether name is a program that runs another one
+// given as an argument.
+func isLauncher(name string) bool {
+	switch name {
+	case "env", "timeout", "nice", "nohup", "setsid", "stdbuf", "time", "ionice", "chrt", "taskset", "sudo", "doas", "xargs", "flock":
+		return true
+	}
+	return false
 }
 
 func isShell(name string) bool {
