@@ -581,3 +581,10 @@ func (d *EgressDest) hash() uint64 {
 	}
 	return h
 }
+
+// EgressExcerpt returns the redacted excerpt of value around
+// value[start:end] that egress events carry (digit runs masked, cut
+// short), for an input that steers an outbound call.
+func EgressExcerpt(value string, start, end int) string {
+	return excerpt(value, start, end)
+}

@@ -1,0 +1,306 @@
+package rasp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// fakeRuntimeAPI serves the Lambda Runtime API's invocation endpoints:
+// one event, then a next that waits for the test to end. It counts the
+// requests that do not come from aws-lambda-go's runtime client.
+type fakeRuntimeAPI struct {
+	*httptest.Server
+	runtimeNext atomic.Int64
+	foreign     atomic.Int64
+	mu          sync.Mutex
+	response    []byte
+	respErr     []byte
+	got         chan struct{}
+	once        sync.Once
+	done        chan struct{}
+}
+
+func newFakeRuntimeAPI(t testing.TB) *fakeRuntimeAPI {
+	t.Helper()
+	f := &fakeRuntimeAPI{got: make(chan struct{}), done: make(chan struct{})}
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(func() { close(f.done); f.Close() })
+	return f
+}
+
+func (f *fakeRuntimeAPI) addr() string { return f.Listener.Addr().String() }
+
+func (f *fakeRuntimeAPI) serve(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.Header.Get("User-Agent"), runtimeUserAgent) {
+		f.foreign.Add(1)
+		http.Error(w, "not the runtime", http.StatusTeapot)
+		return
+	}
+	switch {
+	case r.URL.Path == "/2018-06-01/probe":
+		_, _ = io.WriteString(w, "reached")
+	case r.Method == http.MethodGet && r.URL.Path == "/2018-06-01/runtime/invocation/next":
+		if f.runtimeNext.Add(1) > 1 {
+			select { // the next event never comes
+			case <-f.done:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Header().Set("Lambda-Runtime-Aws-Request-Id", "req-runtime")
+		w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(time.Minute).UnixMilli(), 10))
+		w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:egress")
+		_, _ = io.WriteString(w, `{"probe":true}`)
+	case strings.HasSuffix(r.URL.Path, "/response"), strings.HasSuffix(r.URL.Path, "/error"):
+		b, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		if strings.HasSuffix(r.URL.Path, "/error") {
+			f.respErr = b
+		} else {
+			f.response = b
+		}
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+		f.once.Do(func() { close(f.got) })
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// runtimeProbes are the calls customer code might make to the Runtime
+// API; every one must be refused.
+func runtimeProbes(ctx context.Context, api string) map[string]string {
+	next := "http://" + api + "/2018-06-01/runtime/invocation/next"
+	outcome := func(resp *http.Response, err error) string {
+		if err == nil {
+			resp.Body.Close()
+			return "reached: " + resp.Status
+		}
+		var be *BlockedError
+		if errors.As(err, &be) {
+			return "blocked: " + be.Reason
+		}
+		return "error: " + err.Error()
+	}
+	req := func(ctx context.Context, ua string) *http.Request {
+		r, _ := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
+		if ua != "" {
+			r.Header.Set("User-Agent", ua)
+		}
+		return r
+	}
+	clone := http.DefaultTransport.(*http.Transport).Clone()
+	clone.Proxy = nil
+	_, port, _ := net.SplitHostPort(api)
+	out := map[string]string{}
+	out["http.Get"] = outcome(http.Get(next))
+	out["new client, background"] = outcome((&http.Client{}).Do(req(context.Background(), "")))
+	out["new client, invocation"] = outcome((&http.Client{}).Do(req(ctx, "")))
+	out["new client, runtime user agent, invocation"] = outcome((&http.Client{}).Do(req(ctx, "aws-lambda-go/go1")))
+	out["clone without proxy, invocation"] = outcome((&http.Client{Transport: clone}).Do(req(ctx, "aws-lambda-go/go1")))
+	out["HTTPClient"] = outcome(HTTPClient().Do(req(context.Background(), "aws-lambda-go/go1")))
+	lr, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://localhost:"+port+"/2018-06-01/runtime/invocation/next", nil)
+	out["new client, by name"] = outcome((&http.Client{}).Do(lr))
+	conn, err := DialContext(context.Background(), "tcp", api)
+	if err == nil {
+		conn.Close()
+	}
+	out["DialContext"] = outcome(nil, err)
+	if err == nil {
+		out["DialContext"] = "reached"
+	}
+	return out
+}
+
+func checkProbes(t *testing.T, got map[string]string) {
+	t.Helper()
+	if len(got) < 8 {
+		t.Errorf("only %d probes: %v", len(got), got)
+	}
+	for name, o := range got {
+		if !strings.HasPrefix(o, "blocked: ") || !strings.Contains(o, "Lambda runtime API") {
+			t.Errorf("%s: %s, want blocked as the Lambda runtime API", name, o)
+		}
+	}
+}
+
+// TestProtectRuntimeAPI: after Protect, the runtime client (a clone of
+// http.DefaultTransport without a proxy, or the default transport itself
+// in older aws-lambda-go versions) reaches the Runtime API, and customer
+// code does not, even under a policy that allows loopback.
+func TestProtectRuntimeAPI(t *testing.T) {
+	api := newFakeRuntimeAPI(t)
+	other := newCountingServer(t)
+	g, _ := egressGuard(t, "block", "  default: allow\n  allow:\n    - cidr: 127.0.0.0/8\n")
+	withProcessGuard(t, g)
+	t.Setenv(envRuntimeAPI, api.addr())
+	Protect()
+	t.Cleanup(unprotect)
+	Protect() // idempotent
+
+	ht, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		t.Fatalf("http.DefaultTransport is %T, want *http.Transport", http.DefaultTransport)
+	}
+	if _, ok := http.DefaultClient.Transport.(*guardedTransport); !ok {
+		t.Fatalf("http.DefaultClient.Transport is %T", http.DefaultClient.Transport)
+	}
+	// The runtime client: aws-lambda-go >= 1.50 clones the default
+	// transport and drops its proxy; older versions used it directly.
+	runtimeReq := func() *http.Request {
+		r, _ := http.NewRequest(http.MethodGet, "http://"+api.addr()+"/2018-06-01/probe", nil)
+		r.Header.Set("User-Agent", "aws-lambda-go/"+"go1.26")
+		return r
+	}
+	clone := ht.Clone()
+	clone.Proxy = nil
+	for name, c := range map[string]*http.Client{"clone": {Transport: clone}, "default transport": {}} {
+		resp, err := c.Do(runtimeReq())
+		if err != nil {
+			t.Fatalf("runtime client (%s): %v", name, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("runtime client (%s): %s", name, resp.Status)
+		}
+	}
+	checkProbes(t, runtimeProbes(invocationCtx(g), api.addr()))
+	if n := api.foreign.Load(); n != 0 {
+		t.Errorf("the Runtime API got %d foreign requests", n)
+	}
+	// Other loopback services stay reachable under this policy, and the
+	// metadata service does not.
+	if code, err := get(context.Background(), http.DefaultClient, other.url("127.0.0.1")); err != nil || code != 200 {
+		t.Errorf("http.DefaultClient to an allowed service: %d, %v", code, err)
+	}
+	if code, err := get(context.Background(), &http.Client{}, other.url("127.0.0.1")); err != nil || code != 200 {
+		t.Errorf("new client to an allowed service: %d, %v", code, err)
+	}
+	_, err := get(context.Background(), &http.Client{}, "http://169.254.169.254/latest/meta-data/")
+	blocked(t, err)
+
+	// Transport over the protected default uses the original dialer
+	// settings, strictly.
+	_, err = get(context.Background(), &http.Client{Transport: Transport(http.DefaultTransport)}, "http://"+api.addr()+"/")
+	blocked(t, err)
+}
+
+// TestProtectKeepsForeignDefaultTransport: when http.DefaultTransport is
+// not an *http.Transport, Protect guards http.DefaultClient only.
+func TestProtectKeepsForeignDefaultTransport(t *testing.T) {
+	orig, origClient := http.DefaultTransport, http.DefaultClient.Transport
+	t.Cleanup(func() { http.DefaultTransport, http.DefaultClient.Transport = orig, origClient })
+	foreign := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 204, Body: http.NoBody, Request: r}, nil
+	})
+	http.DefaultTransport = foreign
+	http.DefaultClient.Transport = nil
+	withProcessGuard(t, nil)
+	Protect()
+	if _, ok := http.DefaultClient.Transport.(*guardedTransport); !ok {
+		t.Fatalf("http.DefaultClient.Transport = %T", http.DefaultClient.Transport)
+	}
+	_, err := http.Get("http://169.254.169.254/")
+	blocked(t, err)
+	if protectedDefault.Load() != nil {
+		t.Error("Protect recorded a protected default transport")
+	}
+}
+
+// TestProtectWithLambdaStart runs a real aws-lambda-go runtime loop in a
+// child process against a fake Runtime API: rasp.Protect, then rasp.Start
+// (which calls lambda.Start, which clones http.DefaultTransport for its
+// client). The handler probes the Runtime API the ways customer code
+// could; the runtime loop must still deliver the event and post the
+// handler's response.
+func TestProtectWithLambdaStart(t *testing.T) {
+	if os.Getenv("RASP_EGRESS_CHILD") == "1" {
+		return // this process is the child; see TestEgressRuntimeChild
+	}
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	api := newFakeRuntimeAPI(t)
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(policy, []byte("version: 1\nname: child\nmode: block\negress:\n  default: allow\n  allow:\n    - cidr: 127.0.0.0/8\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestEgressRuntimeChild$")
+	cmd.Env = append(os.Environ(),
+		"RASP_EGRESS_CHILD=1",
+		envRuntimeAPI+"="+api.addr(),
+		"AWS_LAMBDA_FUNCTION_NAME=egress-child",
+		"LAMBDA_RASP_POLICY="+policy,
+		EnvSocket+"="+filepath.Join(dir, "none.sock"),
+		"_LAMBDA_SERVER_PORT=",
+	)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	select {
+	case <-api.got:
+	case err := <-exited:
+		t.Fatalf("child exited before responding: %v\n%s", err, stderr.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no response from the runtime loop\n%s", stderr.String())
+	}
+	api.mu.Lock()
+	resp, respErr := api.response, api.respErr
+	api.mu.Unlock()
+	if respErr != nil {
+		t.Fatalf("handler failed: %s\n%s", respErr, stderr.String())
+	}
+	var got map[string]string
+	if err := json.Unmarshal(resp, &got); err != nil {
+		t.Fatalf("response %q: %v", resp, err)
+	}
+	checkProbes(t, got)
+	if n := api.foreign.Load(); n != 0 {
+		t.Errorf("the Runtime API got %d foreign requests", n)
+	}
+	// The runtime loop asked for the next event after responding.
+	deadline := time.Now().Add(10 * time.Second)
+	for api.runtimeNext.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := api.runtimeNext.Load(); n < 2 {
+		t.Errorf("runtime client asked for %d events, want 2", n)
+	}
+}
+
+// TestEgressRuntimeChild is the child of TestProtectWithLambdaStart; it
+// does nothing in a normal test run.
+func TestEgressRuntimeChild(t *testing.T) {
+	if os.Getenv("RASP_EGRESS_CHILD") != "1" {
+		t.Skip("child process of TestProtectWithLambdaStart")
+	}
+	Protect()
+	Start(func(ctx context.Context, _ json.RawMessage) (map[string]string, error) {
+		return runtimeProbes(ctx, os.Getenv(envRuntimeAPI)), nil
+	}, WithSecurityLog(zap.NewNop()))
+}
