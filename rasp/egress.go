@@ -187,12 +187,21 @@ func checkDest(ctx context.Context, ip netip.Addr, port uint16, di *dialInfo, to
 		return nil // the runtime client
 	}
 	dec := eg.Decide(rules.EgressDest{IP: ip, Port: port, Host: di.host, Scheme: di.scheme, LambdaAPI: api})
+	if quietAllow(dec, g, di.input) {
+		return nil
+	}
 	dest := di.host
 	if dest == "" {
 		dest = ip.WithZone("").String()
 	}
 	dest = net.JoinHostPort(dest, strconv.Itoa(int(port)))
 	return decideEgress(ctx, eg, g, dec, dest, di.input)
+}
+
+// quietAllow reports whether dec needs neither an event nor an error: a
+// repeated allow that no input steers.
+func quietAllow(dec rules.EgressDecision, g *guard, input *rules.Field) bool {
+	return input == nil && !dec.Denied() && (dec.Cached || g == nil)
 }
 
 // decideEgress reports dec (and an SSRF when input steers a call to a
@@ -562,8 +571,11 @@ func checkRequest(req *http.Request, strict, resolve bool) (*egressCall, error) 
 			return call, nil
 		}
 		dec := eg.Decide(rules.EgressDest{IP: ip, Port: port, Scheme: call.scheme, LambdaAPI: api})
-		if err := decideEgress(ctx, eg, g, dec, u.Host, call.input); err != nil {
-			return nil, err
+		if !quietAllow(dec, g, call.input) {
+			dest := net.JoinHostPort(u.Hostname(), strconv.Itoa(int(port)))
+			if err := decideEgress(ctx, eg, g, dec, dest, call.input); err != nil {
+				return nil, err
+			}
 		}
 		if strict {
 			call.checked = netip.AddrPortFrom(ip.WithZone("").Unmap(), port)
@@ -578,7 +590,7 @@ func checkRequest(req *http.Request, strict, resolve bool) (*egressCall, error) 
 	// lets the exact AWS_LAMBDA_RUNTIME_API spelling through.
 	if !strict && !runtimeClient && api.IsValid() && port == api.Port() && strings.EqualFold(u.Host, raw) {
 		dec := eg.Decide(rules.EgressDest{IP: api.Addr(), Port: port, Host: call.urlHost, Scheme: call.scheme, LambdaAPI: api})
-		if err := decideEgress(ctx, eg, g, dec, u.Host, call.input); err != nil {
+		if err := decideEgress(ctx, eg, g, dec, net.JoinHostPort(u.Hostname(), strconv.Itoa(int(port))), call.input); err != nil {
 			return nil, err
 		}
 	}

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/lambda-rasp/lambda-rasp/rules"
 )
 
 // fakeRuntimeAPI serves the Lambda Runtime API's invocation endpoints:
@@ -303,4 +305,34 @@ func TestEgressRuntimeChild(t *testing.T) {
 	Start(func(ctx context.Context, _ json.RawMessage) (map[string]string, error) {
 		return runtimeProbes(ctx, os.Getenv(envRuntimeAPI)), nil
 	}, WithSecurityLog(zap.NewNop()))
+}
+
+// TestProtectSSRFByName: code using http.DefaultTransport directly gets
+// the SSRF check too; its Proxy hook looks the steered name up.
+func TestProtectSSRFByName(t *testing.T) {
+	srv := newCountingServer(t)
+	g, out := egressGuard(t, "block", "  default: allow\n  allow:\n    - cidr: 127.0.0.0/8\n")
+	withProcessGuard(t, nil)
+	t.Setenv(envRuntimeAPI, "")
+	Protect()
+	t.Cleanup(unprotect)
+	in := rules.Field{Source: rules.SourceBody, Path: "body.webhook", Value: srv.url("localhost")}
+	for name, c := range map[string]*http.Client{"new client": {}, "default client": http.DefaultClient} {
+		_, err := get(invocationCtx(g, in), c, srv.url("localhost"))
+		be := blocked(t, err)
+		if be.RuleIDs[0] != rules.RuleSSRFSink || be.Paths[0] != "body.webhook" {
+			t.Errorf("%s: %+v", name, be)
+		}
+		if code, err := get(invocationCtx(g), c, srv.url("localhost")); err != nil || code != 200 {
+			t.Errorf("%s without a steering input: %d, %v", name, code, err)
+		}
+	}
+	if srv.hits.Load() != 2 {
+		t.Errorf("hits = %d, want 2", srv.hits.Load())
+	}
+	for _, e := range out.denials() {
+		if e.RuleID != rules.RuleSSRFSink || e.Source != "body" || e.Class != "loopback" {
+			t.Errorf("event %+v", e)
+		}
+	}
 }
