@@ -477,6 +477,9 @@ func guardTransport(ht *http.Transport, tolerant bool) *http.Transport {
 	std := ht == stdDefaultTransport || (nt.DialContext == nil && nt.Dial == nil)
 	if p := protectedDefault.Load(); p != nil && (ht == p.orig || ht == p.t) {
 		std = p.stdDial
+		// The Proxy hook of the protected default is not needed (nor
+		// wanted: it would report twice) under the strict check.
+		nt.Proxy = p.orig.Proxy
 	}
 	switch {
 	case std:

@@ -130,13 +130,15 @@ func runtimeProbes(ctx context.Context, api string) map[string]string {
 	return out
 }
 
-func checkProbes(t *testing.T, got map[string]string) {
+// checkProbes checks that every probe was blocked; as the Lambda
+// runtime API unless anyReason (a policy deny rule may decide first).
+func checkProbes(t *testing.T, got map[string]string, anyReason bool) {
 	t.Helper()
 	if len(got) < 8 {
 		t.Errorf("only %d probes: %v", len(got), got)
 	}
 	for name, o := range got {
-		if !strings.HasPrefix(o, "blocked: ") || !strings.Contains(o, "Lambda runtime API") {
+		if !strings.HasPrefix(o, "blocked: ") || !anyReason && !strings.Contains(o, "Lambda runtime API") {
 			t.Errorf("%s: %s, want blocked as the Lambda runtime API", name, o)
 		}
 	}
@@ -182,7 +184,7 @@ func TestProtectRuntimeAPI(t *testing.T) {
 			t.Errorf("runtime client (%s): %s", name, resp.Status)
 		}
 	}
-	checkProbes(t, runtimeProbes(invocationCtx(g), api.addr()))
+	checkProbes(t, runtimeProbes(invocationCtx(g), api.addr()), false)
 	if n := api.foreign.Load(); n != 0 {
 		t.Errorf("the Runtime API got %d foreign requests", n)
 	}
@@ -238,18 +240,33 @@ func TestProtectWithLambdaStart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a child process")
 	}
+	// The embedded default policy (which denies loopback), and a policy
+	// that allows loopback, so only the Lambda API class refuses.
+	t.Run("default policy", func(t *testing.T) { runLambdaChild(t, "") })
+	t.Run("loopback allowed", func(t *testing.T) {
+		runLambdaChild(t, "version: 1\nname: child\nmode: block\negress:\n  default: allow\n  allow:\n    - cidr: 127.0.0.0/8\n")
+	})
+}
+
+// runLambdaChild runs TestEgressRuntimeChild under policy (the embedded
+// default when empty) against a fake Runtime API.
+func runLambdaChild(t *testing.T, policy string) {
 	api := newFakeRuntimeAPI(t)
 	dir := t.TempDir()
-	policy := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policy, []byte("version: 1\nname: child\nmode: block\negress:\n  default: allow\n  allow:\n    - cidr: 127.0.0.0/8\n"), 0o600); err != nil {
-		t.Fatal(err)
+	policyEnv := "LAMBDA_RASP_POLICY="
+	if policy != "" {
+		file := filepath.Join(dir, "policy.yaml")
+		if err := os.WriteFile(file, []byte(policy), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		policyEnv += file
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestEgressRuntimeChild$")
 	cmd.Env = append(os.Environ(),
 		"RASP_EGRESS_CHILD=1",
 		envRuntimeAPI+"="+api.addr(),
 		"AWS_LAMBDA_FUNCTION_NAME=egress-child",
-		"LAMBDA_RASP_POLICY="+policy,
+		policyEnv,
 		EnvSocket+"="+filepath.Join(dir, "none.sock"),
 		"_LAMBDA_SERVER_PORT=",
 	)
@@ -281,7 +298,7 @@ func TestProtectWithLambdaStart(t *testing.T) {
 	if err := json.Unmarshal(resp, &got); err != nil {
 		t.Fatalf("response %q: %v", resp, err)
 	}
-	checkProbes(t, got)
+	checkProbes(t, got, policy == "")
 	if n := api.foreign.Load(); n != 0 {
 		t.Errorf("the Runtime API got %d foreign requests", n)
 	}

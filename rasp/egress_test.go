@@ -741,3 +741,19 @@ func TestEgressNoGoroutineLeak(t *testing.T) {
 		t.Errorf("%d goroutines after, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestRedirectInward: a redirect is a new request, decided again: an
+// allowed server cannot bounce the client to the metadata service.
+func TestRedirectInward(t *testing.T) {
+	bounce := httptest.NewServer(http.RedirectHandler("http://169.254.169.254/latest/meta-data/", http.StatusFound))
+	t.Cleanup(bounce.Close)
+	port := bounce.Listener.Addr().(*net.TCPAddr).Port
+	g, out := egressGuard(t, "block", loopbackPolicy(port))
+	withProcessGuard(t, nil)
+	_, err := get(invocationCtx(g), &http.Client{Transport: Transport(nil)}, bounce.URL)
+	blocked(t, err)
+	ev := out.denials()
+	if len(ev) != 1 || ev[0].Class != "metadata" {
+		t.Errorf("events %+v", ev)
+	}
+}
