@@ -727,9 +727,21 @@ func HTTPClient() *http.Client {
 //
 // Dials of http.DefaultTransport know the host name but not the URL's
 // scheme, so scheme restrictions of the policy apply through
-// http.DefaultClient, [HTTPClient] and [Transport] only. See the package
-// comment of this file (egress.go) for how the runtime client keeps
-// reaching the Lambda API.
+// http.DefaultClient, [HTTPClient] and [Transport] only.
+//
+// The Lambda Runtime API: aws-lambda-go builds its runtime client in
+// lambda.Start from a clone of http.DefaultTransport with no proxy, so
+// that clone must still reach AWS_LAMBDA_RUNTIME_API while customer code
+// must not. Every guard refuses the Lambda API except the dials of
+// http.DefaultTransport and its clones, which let it through only when
+// the address is dialled exactly as AWS_LAMBDA_RUNTIME_API spells it,
+// from a context without an invocation or a customer-facing guard's mark;
+// and the Proxy hook of http.DefaultTransport (which the runtime clone
+// drops) refuses requests to the Lambda API without aws-lambda-go's
+// User-Agent or from within an invocation. Residual limit: code that
+// clones http.DefaultTransport itself, sets its Proxy to nil and requests
+// the literal runtime address with a context not derived from the
+// invocation passes, as the runtime client does.
 //
 // Protect does not load a policy. Until the first [Protector] is built
 // (by [Start], [Wrap] or [New]), only the always-denied destinations are

@@ -757,3 +757,65 @@ func TestRedirectInward(t *testing.T) {
 		t.Errorf("events %+v", ev)
 	}
 }
+
+// TestOddSpellings: numeric spellings of an address reach the dialer as
+// names (Go's parser rejects them) or as literals. Go's own resolver
+// refuses names whose last label is numeric ("2130706433", "127.1", "0")
+// without a query; others ("0x7f.1") go to DNS, which may answer with any
+// address, as a resolver reading them the way inet_aton does would. A
+// fake DNS server plays that resolver: whatever it answers, the guard
+// decides on the address.
+func TestOddSpellings(t *testing.T) {
+	srv := newCountingServer(t)
+	g, out := egressGuard(t, "block", "  default: allow\n  deny:\n    - cidr: 127.0.0.0/8\n")
+	withProcessGuard(t, g)
+	t.Setenv(envRuntimeAPI, "")
+	port := strconv.Itoa(srv.port)
+	tests := []struct {
+		host   string
+		answer string // what an inet_aton resolver makes of host
+		class  string // "" when Go's resolver refuses the name
+	}{
+		{"0x7f.1", "127.0.0.1", "loopback"},
+		{"2130706433", "127.0.0.1", ""},
+		{"017700000001", "127.0.0.1", ""},
+		{"127.1", "127.0.0.1", ""},
+		{"0", "0.0.0.0", ""},
+		{"0xa9fea9fe", "169.254.169.254", "metadata"},
+		{"[::]", "", "unspecified"},
+		{"[::ffff:127.0.0.1]", "", "loopback"},
+		{"[::ffff:169.254.169.254]", "", "metadata"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			nd := &net.Dialer{Timeout: 2 * time.Second}
+			if tt.answer != "" {
+				nd.Resolver = newFakeDNS(t, tt.answer).resolver()
+			}
+			host := tt.host
+			if !strings.HasPrefix(host, "[") {
+				host += "." // no search domains
+			}
+			conn, err := Dialer(nd).DialContext(context.Background(), "tcp", host+":"+port)
+			if err == nil {
+				conn.Close()
+				t.Fatal("dial succeeded")
+			}
+			if tt.class == "" {
+				var de *net.DNSError
+				if !errors.As(err, &de) {
+					t.Fatalf("err = %v, want a resolver error", err)
+				}
+				return
+			}
+			blocked(t, err)
+			ev := out.denials()
+			if last := ev[len(ev)-1]; last.Class != tt.class {
+				t.Errorf("class %s, want %s", last.Class, tt.class)
+			}
+		})
+	}
+	if srv.conns.Load() != 0 {
+		t.Errorf("server accepted %d connections, want 0", srv.conns.Load())
+	}
+}
