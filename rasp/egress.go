@@ -390,6 +390,9 @@ var stdDial = sync.OnceValue(func() func(ctx context.Context, network, addr stri
 // a dial function (database drivers, gRPC, Redis):
 //
 //	grpc.WithContextDialer(rasp.DialContext)
+//
+// Do not use it as a net.Resolver's Dial: Lambda's DNS server has a
+// link-local address, which the guard refuses.
 func DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	return stdDial()(ctx, network, addr)
 }
@@ -742,6 +745,11 @@ func HTTPClient() *http.Client {
 // clones http.DefaultTransport itself, sets its Proxy to nil and requests
 // the literal runtime address with a context not derived from the
 // invocation passes, as the runtime client does.
+//
+// Local agents are destinations like any other: under the embedded
+// default policy, which denies loopback, allow the ones the function uses
+// (AppConfig on 127.0.0.1:2772, Parameters and Secrets on :2773, an
+// OpenTelemetry collector on :4318) with a cidr rule and their ports.
 //
 // Protect does not load a policy. Until the first [Protector] is built
 // (by [Start], [Wrap] or [New]), only the always-denied destinations are
