@@ -819,3 +819,44 @@ func TestOddSpellings(t *testing.T) {
 		t.Errorf("server accepted %d connections, want 0", srv.conns.Load())
 	}
 }
+
+// TestTransportCustomDialers: a base transport's own dial functions
+// (DialContext, the deprecated Dial, DialTLSContext) are kept and their
+// connections checked once connected, before any request byte.
+func TestTransportCustomDialers(t *testing.T) {
+	srv := newCountingServer(t)
+	g, _ := egressGuard(t, "block", "  default: allow\n  deny:\n    - cidr: 127.0.0.0/8\n")
+	withProcessGuard(t, g)
+	t.Setenv(envRuntimeAPI, "")
+	var used atomic.Int64
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		used.Add(1)
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	bases := map[string]*http.Transport{
+		"DialContext": {DialContext: dial},
+		"Dial":        {Dial: func(network, addr string) (net.Conn, error) { return dial(context.Background(), network, addr) }},
+	}
+	for name, base := range bases {
+		t.Run(name, func(t *testing.T) {
+			before := used.Load()
+			_, err := get(context.Background(), &http.Client{Transport: Transport(base)}, srv.url("localhost"))
+			blocked(t, err)
+			if used.Load() == before {
+				t.Error("the base's dial function was not used")
+			}
+		})
+	}
+	// DialTLSContext: an https URL dials through it.
+	before := used.Load()
+	tlsBase := &http.Transport{DialTLSContext: dial}
+	_, err := get(context.Background(), &http.Client{Transport: Transport(tlsBase)}, "https://localhost:"+strconv.Itoa(srv.port)+"/")
+	blocked(t, err)
+	if used.Load() == before {
+		t.Error("DialTLSContext was not used")
+	}
+	if srv.hits.Load() != 0 {
+		t.Errorf("hits = %d, want 0", srv.hits.Load())
+	}
+}
