@@ -7,6 +7,7 @@ import (
 	"debug/elf"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -66,7 +67,8 @@ func TestBuild(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]os.FileMode{"extensions/lambda-rasp": 0o755, "lambda-rasp/policy.yaml": 0o644}
+			// Directory entries come first so unzip tools create them 0755.
+			want := map[string]os.FileMode{"extensions/": 0o755, "lambda-rasp/": 0o755, "extensions/lambda-rasp": 0o755, "lambda-rasp/policy.yaml": 0o644}
 			if len(zr.File) != len(want) {
 				t.Errorf("zip has %d entries, want %d", len(zr.File), len(want))
 			}
@@ -78,6 +80,12 @@ func TestBuild(t *testing.T) {
 				}
 				if got := f.Mode().Perm(); got != mode {
 					t.Errorf("%s mode = %v, want %v", f.Name, got, mode)
+				}
+				if strings.HasSuffix(f.Name, "/") {
+					if !f.Mode().IsDir() {
+						t.Errorf("%s is not a directory entry", f.Name)
+					}
+					continue
 				}
 				rc, err := f.Open()
 				if err != nil {
