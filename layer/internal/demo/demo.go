@@ -483,7 +483,9 @@ func (d *demo) check(pr *phaseResult) {
 		case s.Attack && (o.kind == outcomeAllowed || o.kind == outcomeMonitored) && s.Source != srcSQS:
 			d.problem("attack %q was %s", s.Label, o.kind)
 		}
-		if o.kind == outcomeBlocked {
+		// A partial batch is an input block too: the inspection decided
+		// block and the offending records were withheld.
+		if o.kind == outcomeBlocked || o.kind == outcomePartial {
 			blocked++
 		}
 	}
@@ -492,7 +494,7 @@ func (d *demo) check(pr *phaseResult) {
 	}
 	counted := sum(pr.metrics, "lambda_rasp_inspections_total", map[string]string{"decision": "block"})
 	if int(counted) != blocked {
-		d.problem("clients saw %d events blocked at the input, the extension counted %g", blocked, counted)
+		d.problem("clients saw %d events blocked at the input (partial batches included), the extension counted %g", blocked, counted)
 	}
 }
 

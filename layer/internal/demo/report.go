@@ -55,8 +55,11 @@ func (d *demo) summary(off []time.Duration, p1, p2 *phaseResult) {
 
 	fmt.Fprintln(d.out, "\n  Latency:")
 	on := p1.durs
-	fmt.Fprintf(d.out, "    invoke round trip through the simulator, median of %d benign requests: off %s, protected %s (difference %s, within the simulator's noise)\n",
+	fmt.Fprintf(d.out, "    invoke round trip through the simulator, median of %d benign requests: off %s, protected %s (difference %s)\n",
 		len(on), median(off), median(on), (median(on) - median(off)).Round(time.Microsecond))
+	fmt.Fprintln(d.out, "    (the round trip is the simulator's HTTP hops plus the handler's SQL query and partner call; the")
+	fmt.Fprintln(d.out, "    difference is the input guard, the sink guards and the reporter, on a machine shared with the")
+	fmt.Fprintln(d.out, "    simulator and the extension — `make bench` measures each part in isolation)")
 	p50 := quantile(p1.metrics, "lambda_rasp_inspection_duration_seconds", 0.5)
 	p99 := quantile(p1.metrics, "lambda_rasp_inspection_duration_seconds", 0.99)
 	if !math.IsNaN(p50) {

@@ -283,7 +283,11 @@ func inputTraffic() []shot {
 		attack(srcAPIGWv2, "SQL injection in the search query", get("/products", "search", "x' UNION SELECT name, sql FROM sqlite_master--")),
 		benign(srcAPIGWv2, "read a help page", get("/docs", "name", "shipping.txt")),
 		attack(srcAPIGWv2, "path traversal to /etc/passwd", get("/docs", "name", "../../../../etc/passwd")),
-		benign(srcAPIGWv2, "place an order", order("grinder", "Gift wrap, please. It's for my brother's birthday!")),
+		// The function concatenates the note into its INSERT, so a note with
+		// an apostrophe would change that statement (the SQL guard would
+		// rightly stop it); prose with apostrophes goes through SQS below,
+		// which the function stores with parameters.
+		benign(srcAPIGWv2, "place an order", order("grinder", "Gift wrap, please: a birthday present!")),
 		attack(srcAPIGWv2, "SQL injection in a JSON body field", order("grinder", "x'); DROP TABLE orders;--")),
 		attack(srcAPIGWv2, "SSRF to the instance metadata service", get("/preview", "url", "http://169.254.169.254/latest/meta-data/iam/security-credentials/")),
 
@@ -307,7 +311,7 @@ func inputTraffic() []shot {
 		attack(srcURL, "SQL injection in a cookie", withCookie(get("/products", "search", "cup"), "tracking=1' AND SLEEP(5)-- -")),
 
 		{Source: srcSQS, Label: "order batch (3 records)", Records: []string{
-			`{"product":"espresso cup","note":"blue, please"}`,
+			`{"product":"espresso cup","note":"It's for my brother's birthday, blue please"}`,
 			`{"product":"grinder","note":"express shipping"}`,
 			`{"product":"milk jug","note":"no note"}`,
 		}, Bad: []bool{false, false, false}},
