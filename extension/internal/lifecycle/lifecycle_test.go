@@ -369,7 +369,9 @@ func TestUndeliveredTelemetryStopsWaiting(t *testing.T) {
 	}
 	f.events <- `{"eventType":"SHUTDOWN","shutdownReason":"spindown"}`
 	core, logs := observer.New(zapcore.DebugLevel)
-	if err := Run(context.Background(), Config{Name: "lambda-rasp", Log: zap.New(core), Getenv: f.env(t, nil), Stdout: io.Discard}); err != nil {
+	// An exporter due at every invoke: the extension waits for runtimeDone.
+	env := f.env(t, map[string]string{"LAMBDA_RASP_EMF": "on", "LAMBDA_RASP_FLUSH_INTERVAL": "1ns"})
+	if err := Run(context.Background(), Config{Name: "lambda-rasp", Log: zap.New(core), Getenv: env, Stdout: io.Discard}); err != nil {
 		t.Fatalf("Run() = %v", err)
 	}
 	if n := logs.FilterMessage("no runtimeDone in time").Len(); n != 1 {
@@ -380,5 +382,27 @@ func TestUndeliveredTelemetryStopsWaiting(t *testing.T) {
 	}
 	if logs.FilterMessage("registered").Len() != 1 || logs.FilterMessage("shut down").Len() != 1 {
 		t.Errorf("log messages: %v", logs.All())
+	}
+}
+
+// TestNoWaitWithoutDueExport checks that the extension calls next at once
+// after an INVOKE when no export is due: the platform bills the time an
+// extension spends before its next /event/next.
+func TestNoWaitWithoutDueExport(t *testing.T) {
+	f := newFakeAPI(t)
+	f.subscribeOK = true
+	for _, id := range []string{"r-1", "r-2"} {
+		f.events <- `{"eventType":"INVOKE","requestId":"` + id + `","deadlineMs":` + future(10*time.Second) + `}`
+	}
+	f.events <- `{"eventType":"SHUTDOWN","shutdownReason":"spindown"}`
+	core, logs := observer.New(zapcore.DebugLevel)
+	env := f.env(t, map[string]string{"LAMBDA_RASP_EMF": "on", "LAMBDA_RASP_FLUSH_INTERVAL": "1h"})
+	start := time.Now()
+	if err := Run(context.Background(), Config{Name: "lambda-rasp", Log: zap.New(core), Getenv: env, Stdout: io.Discard}); err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	t.Logf("two invokes and a shutdown in %v", time.Since(start))
+	if n := logs.FilterMessage("no runtimeDone in time").Len(); n != 0 {
+		t.Errorf("waited for runtimeDone %d times with no export due, want 0", n)
 	}
 }
