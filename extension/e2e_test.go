@@ -498,9 +498,18 @@ func testEndToEnd(t *testing.T, freeze bool) {
 		{"lambda_rasp_ingest_errors_total", map[string]string{"reason": "malformed"}, 1},
 		{"lambda_rasp_ingest_errors_total", map[string]string{"reason": "version"}, 1},
 		{"lambda_rasp_ingest_errors_total", map[string]string{"reason": "oversized"}, 1},
-		{"lambda_rasp_invocations_total", map[string]string{"status": "success"}, benign + attacks + 1},
 		{"lambda_rasp_policy_info", map[string]string{"mode": "block"}, 1},
 		{"lambda_rasp_export_errors_total", map[string]string{"exporter": "pushgateway"}, 0},
+	}
+	// invocations_total comes from Telemetry API batches, which the
+	// platform delivers up to its buffering timeout late: exact at SHUTDOWN
+	// (asserted on the push above), possibly behind on a /metrics scrape.
+	if freeze {
+		checks = append(checks, struct {
+			name   string
+			labels map[string]string
+			want   float64
+		}{"lambda_rasp_invocations_total", map[string]string{"status": "success"}, benign + attacks + 1})
 	}
 	for _, c := range checks {
 		if got := value(mfs, c.name, c.labels); got != c.want {
