@@ -97,7 +97,7 @@ func TestBlackholedExporterDoesNotStall(t *testing.T) {
 		"LAMBDA_RASP_METRICS_ADDR":     metricsAddr,
 		"LAMBDA_RASP_REMOTE_WRITE_URL": "http://" + blackhole(t) + "/api/v1/write",
 		"LAMBDA_RASP_EXPORT_TIMEOUT":   timeout.String(),
-		"LAMBDA_RASP_FLUSH_INTERVAL":   "1ms", // export after every invoke
+		"LAMBDA_RASP_FLUSH_INTERVAL":   "1ns", // export after every invoke
 	}})
 	const invokes = 3
 	for i := 0; i < invokes; i++ {
