@@ -6,6 +6,9 @@
 #   make bench   benchmarks with allocation counts
 #   make layer   reproducible layer zips in dist/ for x86_64 and arm64
 #   make fuzz    every fuzz target for FUZZTIME (default 30s)
+#   make loadtest  100 000 invocations through the simulator with the extension
+#   make compare   detection, false positives and latency against Coraza + CRS
+#                  and libinjection (layer/bench, a separate module)
 
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -14,7 +17,7 @@ BUILDFLAGS := -trimpath -ldflags "$(LDFLAGS)"
 PKGS      := ./...
 FUZZTIME  ?= 30s
 
-.PHONY: all test lint vet fmt-check bench build layer demo fuzz fuzz-smoke tidy-check clean
+.PHONY: all test lint vet fmt-check bench build layer demo fuzz fuzz-smoke loadtest compare tidy-check clean
 
 all: build
 
@@ -50,6 +53,14 @@ fuzz:
 
 fuzz-smoke:
 	FUZZTIME=2s .ci/fuzz
+
+loadtest:
+	LAMBDA_RASP_LOAD_INVOCATIONS=100000 $(GO) test -race -count=1 -timeout 30m -run '^TestLoad$$' -v ./extension
+
+# The comparison module has its own go.mod: Coraza and the CRS never
+# enter the layer. It needs ../shared/corpus (or -corpus DIR).
+compare:
+	cd layer/bench && $(GO) run ./cmd/compare $(COMPARE_FLAGS)
 
 tidy-check:
 	$(GO) mod tidy
