@@ -40,7 +40,6 @@ const (
 const (
 	ErrTypeInvalidPolicy = "Extension.InvalidPolicy"
 	ErrTypeInvalidConfig = "Extension.InvalidConfig"
-	ErrTypeSocket        = "Extension.SocketError"
 	ErrTypePortInUse     = "Extension.PortInUse"
 	ErrTypeNextFailed    = "Extension.NextFailed"
 )
@@ -160,7 +159,7 @@ func Run(ctx context.Context, cfg Config) error {
 		zap.String("function_version", reg.FunctionVersion),
 		zap.Strings("events", eventNames(events)),
 		zap.Duration("startup_duration", registered),
-		zap.String("socket", r.ing.Path()),
+		zap.String("socket", r.socketPath()),
 		zap.Bool("managed_instances", r.managed))
 
 	r.subscribe(ctx, runtimeAPI, reg.ID)
@@ -228,17 +227,24 @@ func (r *runner) prepare(ctx context.Context) *InitError {
 	}
 	r.ing, err = ingest.Listen(socket, r.m)
 	if err != nil {
-		return &InitError{Type: ErrTypeSocket, Err: err}
+		// Degrade rather than fail the function's init: without the
+		// socket the wrapper keeps protecting and writes its security
+		// events to the function's own log (DESIGN §7, "extension absent").
+		// Platform metrics, policy_info and the exporters still work.
+		r.log.Error("event socket unavailable: security events stay in the function's log",
+			zap.String("socket", socket), zap.Error(err))
+		r.ing = nil
+	} else {
+		r.served = make(chan error, 1)
+		go func() {
+			err := r.ing.Serve()
+			if err != nil {
+				// Drain still reads at every flush point.
+				r.log.Error("event socket reader stopped", zap.Error(err))
+			}
+			r.served <- err
+		}()
 	}
-	r.served = make(chan error, 1)
-	go func() {
-		err := r.ing.Serve()
-		if err != nil {
-			// Drain still reads at every flush point.
-			r.log.Error("event socket reader stopped", zap.Error(err))
-		}
-		r.served <- err
-	}()
 
 	if r.expCfg.MetricsAddr != "" {
 		r.srv, err = export.Serve(context.WithoutCancel(ctx), r.expCfg.MetricsAddr, r.m.Registry())
@@ -368,7 +374,18 @@ func (r *runner) invoke(ctx context.Context, ev extapi.Event) {
 	}
 }
 
+// socketPath is the bound socket's path, or "" without one.
+func (r *runner) socketPath() string {
+	if r.ing == nil {
+		return ""
+	}
+	return r.ing.Path()
+}
+
 func (r *runner) drain() {
+	if r.ing == nil {
+		return
+	}
 	if _, err := r.ing.Drain(); err != nil {
 		r.log.Warn("drain failed", zap.Error(err))
 	}
