@@ -27,6 +27,7 @@ var metricNames = map[string]bool{
 	"lambda_rasp_policy_info":                        true,
 	"lambda_rasp_export_errors_total":                true,
 	"lambda_rasp_ingest_errors_total":                true,
+	"lambda_rasp_incomplete_inspections_total":       true,
 }
 
 var metricRef = regexp.MustCompile(`lambda_rasp_[a-z_]+`)

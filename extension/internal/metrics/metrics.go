@@ -41,6 +41,10 @@ var (
 	sinks    = set("sql", "exec", "file", "egress")
 	classes  = set("public", "private", "loopback", "link_local", "metadata", "lambda_api", "unspecified")
 	statuses = set(StatusSuccess, StatusError, StatusTimeout, StatusFailure)
+	// incompleteReasons are the wrapper's payload-free reasons for an
+	// inspection that did not cover every input; "limits" is a truncation
+	// by the policy's limits (no error).
+	incompleteReasons = set("limits", "malformed event", "budget exceeded", "internal panic", "cancelled", "inspection error")
 )
 
 func set(vs ...string) map[string]bool {
@@ -80,6 +84,7 @@ type Metrics struct {
 	policyInfo   *prometheus.GaugeVec
 	exportErrors *prometheus.CounterVec
 	ingestErrors *prometheus.CounterVec
+	incomplete   *prometheus.CounterVec
 }
 
 // New returns the metrics of function. ruleIDs are the rule ids allowed as
@@ -137,8 +142,12 @@ func New(function string, ruleIDs []string, securityLog *zap.Logger) *Metrics {
 			Help: "Datagrams dropped by the extension, by reason.",
 		}, []string{"reason"}),
 	}
+	m.incomplete = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lambda_rasp_incomplete_inspections_total",
+		Help: "Inspections that did not cover every input (limits, malformed events, budget, panics); on_error decided them.",
+	}, []string{"function", "reason"})
 	m.reg.MustRegister(m.inspections, m.detections, m.egress, m.sinkChecks, m.duration,
-		m.dropped, m.invocations, m.policyInfo, m.exportErrors, m.ingestErrors)
+		m.dropped, m.invocations, m.policyInfo, m.exportErrors, m.ingestErrors, m.incomplete)
 	for _, r := range []string{"malformed", "oversized", "version"} {
 		m.ingestErrors.WithLabelValues(r)
 	}
@@ -196,6 +205,13 @@ func (m *Metrics) Handle(e *wire.Event) {
 		m.inspections.WithLabelValues(m.function, src, action).Inc()
 		if e.DurationNS > 0 {
 			m.duration.WithLabelValues(m.function, src).Observe(time.Duration(e.DurationNS).Seconds())
+		}
+		if e.Truncated || e.Reason != "" {
+			reason := "limits"
+			if e.Reason != "" {
+				reason = bound(incompleteReasons, e.Reason)
+			}
+			m.incomplete.WithLabelValues(m.function, reason).Inc()
 		}
 	case wire.KindDetection:
 		m.detections.WithLabelValues(m.function, m.rule(e.RuleID), bound(categories, e.Category), action, bound(fieldSources, e.Source)).Inc()

@@ -37,6 +37,25 @@ lambda_rasp_inspections_total{decision="other",function="orders",source="other"}
 `,
 		},
 		{
+			name: "incomplete inspections by bounded reason",
+			events: []wire.Event{
+				{Kind: wire.KindInspection, EventSource: "apigw-v2", Action: "allow", Truncated: true},
+				{Kind: wire.KindInspection, EventSource: "apigw-v2", Action: "allow", Truncated: true, Reason: "malformed event"},
+				{Kind: wire.KindInspection, EventSource: "sqs", Action: "block", Truncated: true, Reason: "budget exceeded"},
+				{Kind: wire.KindInspection, EventSource: "sqs", Action: "allow", Truncated: true, Reason: "a reason nobody sends"},
+				{Kind: wire.KindInspection, EventSource: "sqs", Action: "allow"},
+			},
+			metric: "lambda_rasp_incomplete_inspections_total",
+			want: `
+# HELP lambda_rasp_incomplete_inspections_total Inspections that did not cover every input (limits, malformed events, budget, panics); on_error decided them.
+# TYPE lambda_rasp_incomplete_inspections_total counter
+lambda_rasp_incomplete_inspections_total{function="orders",reason="budget exceeded"} 1
+lambda_rasp_incomplete_inspections_total{function="orders",reason="limits"} 1
+lambda_rasp_incomplete_inspections_total{function="orders",reason="malformed event"} 1
+lambda_rasp_incomplete_inspections_total{function="orders",reason="other"} 1
+`,
+		},
+		{
 			name: "detections: policy rule ids, sink ids, other; sink source none",
 			events: []wire.Event{
 				{Kind: wire.KindDetection, RuleID: "sqli", Category: "sqli", Action: "block", Source: "query"},
