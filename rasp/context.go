@@ -55,9 +55,11 @@ type guard struct {
 	function string // AWS_LAMBDA_FUNCTION_NAME
 }
 
-// processGuard is the guard installed by the first [Wrap] (or [Protect]) of
-// the process. Sink guards fall back to it outside an invocation, for
-// example for clients created during init.
+// processGuard is the guard installed by the first [New] (so [Wrap] and
+// [Start]) of the process. Sink guards fall back to it outside an
+// invocation, for example for clients created during init; before it
+// exists, [Protect] and the egress guards apply only the baseline (the
+// always-denied destinations).
 var processGuard atomic.Pointer[guard]
 
 // guardFor returns the guard for ctx: the invocation's when ctx comes from

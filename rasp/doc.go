@@ -35,6 +35,29 @@
 // every invocation, all with the loader's message. With mode off the
 // wrapper passes events straight through.
 //
+// # Sink guards
+//
+// The request's inspected inputs travel in its context ([FromContext]), so
+// the guards at the sinks can tell an input that became code from one that
+// stayed data:
+//
+//   - egress: [HTTPClient], [Transport], [DialContext], [Dialer] and
+//     [Protect] decide on the address actually dialled (the dialer's
+//     control hook), refuse the metadata service, link-local addresses and
+//     the Lambda Runtime API to handler code, and refuse SSRF — a request
+//     input steering a URL inward;
+//   - SQL: [OpenDB], [WrapDriver] and [WrapConnector] check each statement
+//     for a request input that spans SQL tokens, forms a tautology or opens
+//     a trailing comment;
+//   - exec: [Command] and [CheckCommand] apply the policy's allow list and
+//     refuse inputs that span shell tokens or become options;
+//   - files: [Open], [ReadFile], [OpenFile], [CheckPath] and [FS] refuse
+//     traversal out of the joined directory and denied paths such as
+//     /proc/self/environ, symlinks resolved.
+//
+// A refused call returns a [*BlockedError] before any network, database,
+// process or file access; monitor mode reports and lets it through.
+//
 // # Failures
 //
 // The guard's own failures (malformed events, a panic in the adapter or
