@@ -23,6 +23,7 @@ all: build
 
 test: lint
 	$(GO) test -race -count=1 -timeout 8m $(PKGS)
+	$(GO) test -count=1 -timeout 5m -run '^TestSQLGuardCorpus$$' ./rasp
 
 lint: fmt-check vet
 

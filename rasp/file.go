@@ -2,6 +2,7 @@ package rasp
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,10 +22,54 @@ import (
 // sinks.files denies, /proc/self/environ (the function's AWS
 // credentials) among them by default, after following symlinks.
 func Open(ctx context.Context, name string) (*os.File, error) {
-	if err := checkFile(ctx, "open", "", name); err != nil {
+	return openVerified(ctx, name)
+}
+
+// openVerified opens name read-only and decides on the file actually
+// opened: the checks that need no file system (traversal, denied paths
+// as written) run first; then, where the platform can name an open
+// descriptor's file (Linux /proc/self/fd), the file is opened and its
+// real path checked before anything is read — one readlink instead of
+// resolving symlinks beforehand, and no window between check and open.
+// A refused file is closed unread.
+func openVerified(ctx context.Context, name string) (*os.File, error) {
+	g, inputs := sinkInputs(ctx)
+	if g == nil || g.engine.Sinks().FileMode() == rules.ModeOff {
+		return os.Open(name)
+	}
+	s := g.engine.Sinks()
+	if !s.HasFileDeny() || !fdPaths {
+		if err := checkFile(ctx, "open", "", name); err != nil {
+			return nil, err
+		}
+		return os.Open(name)
+	}
+	// As written: traversal and denied paths, no file system access.
+	r := runSinkCheck(g, func() rules.SinkResult { return s.CheckPath("", name, "", inputs) })
+	reported := ""
+	if r.Matched() {
+		if err := decideSink(ctx, g, sinkFile, filepath.Clean(name), r); err != nil {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		reported = r.RuleID // monitor: reported once, not again below
+	}
+	f, err := os.Open(name)
+	if err != nil {
 		return nil, err
 	}
-	return os.Open(name)
+	real, err := fdPath(f)
+	if err != nil {
+		// Cannot name the file: fall back to resolving the path.
+		real = resolvePath(name)
+	}
+	r = runSinkCheck(g, func() rules.SinkResult { return s.CheckPath("", name, real, inputs) })
+	if r.Matched() && r.RuleID != reported {
+		if err := decideSink(ctx, g, sinkFile, real, r); err != nil {
+			_ = f.Close()
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+	}
+	return f, nil
 }
 
 // OpenFile is [os.OpenFile] with the checks of [Open]. For a file that
@@ -38,10 +83,12 @@ func OpenFile(ctx context.Context, name string, flag int, perm os.FileMode) (*os
 
 // ReadFile is [os.ReadFile] with the checks of [Open].
 func ReadFile(ctx context.Context, name string) ([]byte, error) {
-	if err := checkFile(ctx, "open", "", name); err != nil {
+	f, err := openVerified(ctx, name)
+	if err != nil {
 		return nil, err
 	}
-	return os.ReadFile(name)
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 // CheckPath runs the file guard's checks of [Open] on a path about to be

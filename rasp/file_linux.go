@@ -4,9 +4,36 @@ package rasp
 
 import (
 	"errors"
+	"os"
 	"strconv"
 	"syscall"
 )
+
+// fdPaths reports that fdPath can name an open file.
+const fdPaths = true
+
+// fdPath returns the path of the file f has open, from /proc/self/fd.
+func fdPath(f *os.File) (string, error) {
+	rc, err := f.SyscallConn() // unlike f.Fd, keeps the file's I/O mode
+	if err != nil {
+		return "", err
+	}
+	var buf [4096]byte
+	n := 0
+	cerr := rc.Control(func(fd uintptr) {
+		n, err = syscall.Readlink("/proc/self/fd/"+strconv.Itoa(int(fd)), buf[:])
+	})
+	if cerr != nil {
+		return "", cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	if n == len(buf) || n == 0 || buf[0] != '/' {
+		return "", errors.New("unexpected /proc/self/fd link")
+	}
+	return string(buf[:n]), nil
+}
 
 // oPath is O_PATH on linux/amd64 and linux/arm64 (the syscall package
 // leaves it out on amd64).
