@@ -84,9 +84,9 @@ func TestHostileEvents(t *testing.T) {
 		maxAlloc  uint64
 	}{
 		{"6 MB body", hostileV2(t, map[string]string{"content-type": "application/json"}, json6MB, false), false, false, true, 64 << 20},
-		// A plain JSON event has no body limit: its one 6 MB value is
-		// inspected whole.
-		{"6 MB event of plain JSON", []byte(json6MB), false, false, false, 64 << 20},
+		// A plain JSON event has no body to limit, but each value is
+		// inspected up to max_body_bytes.
+		{"6 MB event of plain JSON", []byte(json6MB), false, false, true, 64 << 20},
 		{"JSON nested 10000 deep", []byte(deep), false, false, true, 16 << 20},
 		{"arrays nested 10000 deep", []byte(deepArr), false, false, true, 16 << 20},
 		{"100000 fields", []byte(many.String()), false, false, true, 64 << 20},

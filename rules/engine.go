@@ -314,8 +314,16 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 		if f.Source >= numSources || f.Value == "" {
 			continue
 		}
+		// One value is inspected up to max_body_bytes: a 6 MB string in a
+		// plain JSON event would otherwise cost tens of milliseconds, past
+		// any time budget (which is checked between fields).
+		value := f.Value
+		if limit := e.policy.Limits.MaxBodyBytes; limit > 0 && int64(len(value)) > limit {
+			value = value[:limit]
+			d.Truncated = true
+		}
 		reset := false
-		in := detect.Input{Value: f.Value, Key: f.Key, Source: sourceNames[f.Source]}
+		in := detect.Input{Value: value, Key: f.Key, Source: sourceNames[f.Source]}
 		for _, ri := range e.bySource[f.Source] {
 			r := &e.rules[ri]
 			if r.paths != nil && !r.paths.match(f.Path) {
@@ -332,14 +340,14 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 			)
 			if r.det != nil {
 				if !reset {
-					sc.Reset(f.Value)
+					sc.Reset(value)
 					reset = true
 				}
 				var fd detect.Finding
 				fd, hit = r.det.Detect(sc, in)
 				evidence = fd.Evidence
 			} else {
-				start, end, hit = r.m.Match(f.Value)
+				start, end, hit = r.m.Match(value)
 			}
 			if !hit {
 				continue
@@ -354,7 +362,7 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 					Category: r.category,
 					Source:   f.Source,
 					Path:     f.Path,
-					Excerpt:  excerptFor(f.Value, evidence, start, end),
+					Excerpt:  excerptFor(value, evidence, start, end),
 					Action:   r.action,
 				})
 			}

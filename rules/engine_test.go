@@ -314,6 +314,26 @@ func TestInspectMaxFields(t *testing.T) {
 	}
 }
 
+func TestInspectValueBeyondMaxBodyBytes(t *testing.T) {
+	e := testEngine(t, "version: 1\nlimits: {max_body_bytes: 1024}\ninputs: [{id: r, detector: evil}]\n")
+	tests := []struct {
+		name      string
+		value     string
+		wantMatch bool
+	}{
+		{"attack inside the limit", "EVIL" + strings.Repeat("x", 4000), true},
+		{"attack past the limit", strings.Repeat("x", 4000) + "EVIL", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := e.Inspect(context.Background(), req("", f(SourceBody, "body", tt.value)))
+			if !d.Truncated || (len(d.Matches) == 1) != tt.wantMatch {
+				t.Errorf("Inspect() = truncated %v, %d matches; want truncated, match %v", d.Truncated, len(d.Matches), tt.wantMatch)
+			}
+		})
+	}
+}
+
 func TestInspectMatchesAreBounded(t *testing.T) {
 	e := testEngine(t, "version: 1\ninputs: [{id: r, detector: evil}]\n")
 	fields := make([]Field, 500)
