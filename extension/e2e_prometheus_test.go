@@ -1,68 +1,18 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/lambda-rasp/lambda-rasp/layer/lambdasim"
-)
 
-// daemon starts a real Prometheus or Pushgateway binary on loopback and
-// waits for its /-/ready; it skips when the binary is absent (.ci/run
-// installs the Debian packages).
-func daemon(t *testing.T, bin, addr string, args ...string) {
-	t.Helper()
-	path, err := exec.LookPath(bin)
-	if err != nil {
-		t.Skipf("%s not installed (.ci/run installs it): %v", bin, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, path, args...)
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cancel()
-		<-exited
-		if t.Failed() {
-			t.Logf("%s output:\n%s", bin, logs.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if resp, err := http.Get("http://" + addr + "/-/ready"); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-exited:
-			t.Fatalf("%s exited:\n%s", bin, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready:\n%s", bin, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+	"github.com/lambda-rasp/lambda-rasp/extension/internal/promtest"
+)
 
 // TestMetricsReachPrometheusAndPushgateway runs the built extension and a
 // wrapped function in the simulator with remote write to a real
@@ -73,15 +23,7 @@ func TestMetricsReachPrometheusAndPushgateway(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Prometheus and Pushgateway")
 	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1h\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	promAddr, pgAddr := freeAddr(t), freeAddr(t)
-	daemon(t, "prometheus", promAddr, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+promAddr, "--web.enable-remote-write-receiver")
-	daemon(t, "prometheus-pushgateway", pgAddr, "--web.listen-address="+pgAddr)
+	promAddr, pgAddr := promtest.Prometheus(t), promtest.Pushgateway(t)
 
 	e := newSim(t, fnBin, lambdasim.Config{Env: map[string]string{
 		"LAMBDA_RASP_SOCKET":           socketPath(t),

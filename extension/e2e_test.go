@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +22,8 @@ import (
 	"github.com/lambda-rasp/lambda-rasp/layer/lambdasim"
 	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+
+	"github.com/lambda-rasp/lambda-rasp/extension/internal/promtest"
 )
 
 // The binaries TestMain builds: the extension as the layer ships it and a
@@ -106,24 +106,8 @@ func (l *lines) String() string {
 	return l.b.String()
 }
 
-// freeAddr returns a loopback address nobody listens on right now. Its
-// port is below Linux's ephemeral range, so that listeners on port 0 (the
-// telemetry listener, test servers) cannot take it before the extension
-// binds it.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	for i := 0; i < 100; i++ {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		return addr
-	}
-	t.Fatal("no free port")
-	return ""
-}
+// freeAddr returns a loopback address nobody listens on right now.
+func freeAddr(t *testing.T) string { return promtest.FreeAddr(t) }
 
 // socketPath returns a short per-test socket path.
 func socketPath(t *testing.T) string {

@@ -5,81 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lambda-rasp/lambda-rasp/extension/internal/promtest"
 )
 
 // These tests run the real Prometheus (remote write receiver) and
 // Pushgateway binaries from the Debian packages .ci/run installs. They
 // skip when the binaries are not on PATH, and listen on loopback only.
-
-// freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
-// startDaemon starts bin with args, waits until GET http://addr+ready
-// answers 200 and stops the process at cleanup.
-func startDaemon(t *testing.T, bin, addr, ready string, args ...string) {
-	t.Helper()
-	path, err := exec.LookPath(bin)
-	if err != nil {
-		t.Skipf("%s not installed (.ci/run installs it): %v", bin, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, path, args...)
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		if t.Failed() {
-			t.Logf("%s output:\n%s", bin, logs.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + ready)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-done:
-			t.Fatalf("%s exited before it was ready:\n%s", bin, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready at %s after 20s:\n%s", bin, addr, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // integrationFamilies is a registry shaped like the extension's.
 func integrationFamilies(t *testing.T) prometheus.Gatherer {
@@ -103,15 +42,7 @@ func TestRemoteWriteToPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Prometheus")
 	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1h\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	startDaemon(t, "prometheus", addr, "/-/ready",
-		"--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--web.enable-remote-write-receiver")
+	addr := promtest.Prometheus(t)
 
 	mfs, err := integrationFamilies(t).Gather()
 	if err != nil {
@@ -164,8 +95,7 @@ func TestPushgatewayReal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Pushgateway")
 	}
-	addr := freeAddr(t)
-	startDaemon(t, "prometheus-pushgateway", addr, "/-/ready", "--web.listen-address="+addr)
+	addr := promtest.Pushgateway(t)
 
 	mfs, err := integrationFamilies(t).Gather()
 	if err != nil {
