@@ -9,35 +9,12 @@ import (
 	"syscall"
 )
 
-// fdPaths reports that fdPath can name an open file.
-const fdPaths = true
-
-// fdPath returns the path of the file f has open, from /proc/self/fd.
-func fdPath(f *os.File) (string, error) {
-	rc, err := f.SyscallConn() // unlike f.Fd, keeps the file's I/O mode
-	if err != nil {
-		return "", err
-	}
-	var buf [4096]byte
-	n := 0
-	cerr := rc.Control(func(fd uintptr) {
-		n, err = syscall.Readlink("/proc/self/fd/"+strconv.Itoa(int(fd)), buf[:])
-	})
-	if cerr != nil {
-		return "", cerr
-	}
-	if err != nil {
-		return "", err
-	}
-	if n == len(buf) || n == 0 || buf[0] != '/' {
-		return "", errors.New("unexpected /proc/self/fd link")
-	}
-	return string(buf[:n]), nil
-}
-
 // oPath is O_PATH on linux/amd64 and linux/arm64 (the syscall package
 // leaves it out on amd64).
 const oPath = 0x200000
+
+// fdPaths reports that fdPath can name an open file.
+const fdPaths = true
 
 // realPath returns the path the kernel resolves abs to, symlinks
 // followed: it opens abs with O_PATH, which does no I/O and has no side
@@ -49,6 +26,25 @@ func realPath(abs string) (string, error) {
 		return "", err
 	}
 	defer syscall.Close(fd)
+	return fdLink(fd)
+}
+
+// fdPath returns the path of the file f has open, from /proc/self/fd.
+func fdPath(f *os.File) (string, error) {
+	rc, err := f.SyscallConn() // unlike f.Fd, keeps the file's I/O mode
+	if err != nil {
+		return "", err
+	}
+	var p string
+	cerr := rc.Control(func(fd uintptr) { p, err = fdLink(int(fd)) })
+	if cerr != nil {
+		return "", cerr
+	}
+	return p, err
+}
+
+// fdLink reads /proc/self/fd/<fd>: the absolute path of the open file.
+func fdLink(fd int) (string, error) {
 	var buf [4096]byte
 	n, err := syscall.Readlink("/proc/self/fd/"+strconv.Itoa(fd), buf[:])
 	if err != nil {
