@@ -84,3 +84,74 @@ func reportSink(ctx context.Context, g *guard, c *sinkCheck) error {
 	}
 	return be
 }
+
+// The sink names of the SQL, exec and file guards.
+const (
+	sinkSQL  = "sql"
+	sinkExec = "exec"
+	sinkFile = "file"
+)
+
+// sinkInputs returns the guard for ctx and the inputs of the invocation
+// ctx belongs to (nil outside a wrapped handler).
+func sinkInputs(ctx context.Context) (*guard, []rules.Field) {
+	g := guardFor(ctx)
+	if g == nil {
+		return nil, nil
+	}
+	if inv, ok := FromContext(ctx); ok {
+		return g, inv.Inputs
+	}
+	return g, nil
+}
+
+// runSinkCheck runs check, turning a panic into what the policy's
+// on_error asks for: nothing (allow), or a finding without a rule that
+// monitors or blocks. A bug in a check never takes the guarded call's
+// goroutine down.
+func runSinkCheck(g *guard, check func() rules.SinkResult) (r rules.SinkResult) {
+	defer func() {
+		if recover() != nil {
+			r = rules.SinkResult{Action: g.engine.OnError(), Reason: "sink check failed"}
+		}
+	}()
+	return check()
+}
+
+// decideSink reports r (when it found something) and returns the error
+// the guarded call must fail with: a *BlockedError when r blocks, else
+// nil.
+func decideSink(ctx context.Context, g *guard, sink, dest string, r rules.SinkResult) error {
+	if !r.Matched() {
+		return nil
+	}
+	c := sinkCheck{
+		Sink:     sink,
+		Action:   r.Action,
+		RuleID:   r.RuleID,
+		Category: sinkCategory(r.RuleID),
+		Input:    r.Input,
+		Dest:     dest,
+		Reason:   r.Reason,
+		Excerpt:  r.Excerpt,
+	}
+	return reportSink(ctx, g, &c)
+}
+
+// sinkCategory maps a sink rule id to its event category, the input
+// detectors' names where there is one.
+func sinkCategory(ruleID string) string {
+	switch ruleID {
+	case rules.RuleSQLiSink:
+		return "sqli"
+	case rules.RuleCmdiSink, rules.RuleArgiSink:
+		return "cmdi"
+	case rules.RuleTraversalSink:
+		return "traversal"
+	case rules.RuleExecDeny:
+		return "exec"
+	case rules.RuleFileDeny:
+		return "file"
+	}
+	return ""
+}
