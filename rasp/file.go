@@ -37,21 +37,16 @@ func openVerified(ctx context.Context, name string) (*os.File, error) {
 	if g == nil || g.engine.Sinks().FileMode() == rules.ModeOff {
 		return os.Open(name)
 	}
-	s := g.engine.Sinks()
-	if !s.HasFileDeny() || !fdPaths {
+	if !g.engine.Sinks().HasFileDeny() || !fdPaths {
 		if err := checkFile(ctx, "open", "", name); err != nil {
 			return nil, err
 		}
 		return os.Open(name)
 	}
 	// As written: traversal and denied paths, no file system access.
-	r := runSinkCheck(g, func() rules.SinkResult { return s.CheckPath("", name, "", inputs) })
-	reported := ""
-	if r.Matched() {
-		if err := decideSink(ctx, g, sinkFile, filepath.Clean(name), r); err != nil {
-			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-		}
-		reported = r.RuleID // monitor: reported once, not again below
+	reported, err := pathDecision(ctx, g, inputs, "", name, "", "")
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -62,12 +57,10 @@ func openVerified(ctx context.Context, name string) (*os.File, error) {
 		// Cannot name the file: fall back to resolving the path.
 		real = resolvePath(name)
 	}
-	r = runSinkCheck(g, func() rules.SinkResult { return s.CheckPath("", name, real, inputs) })
-	if r.Matched() && r.RuleID != reported {
-		if err := decideSink(ctx, g, sinkFile, real, r); err != nil {
-			_ = f.Close()
-			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-		}
+	// A monitored finding of the first pass is not reported twice.
+	if _, err := pathDecision(ctx, g, inputs, "", name, real, reported); err != nil {
+		_ = f.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	return f, nil
 }
@@ -147,33 +140,42 @@ func checkFile(ctx context.Context, op, base, name string) error {
 }
 
 // fileDecision runs the file guard on name (relative to base when base
-// is set).
+// is set), symlinks resolved beforehand.
 func fileDecision(ctx context.Context, base, name string) error {
 	g, inputs := sinkInputs(ctx)
-	if g == nil {
+	if g == nil || g.engine.Sinks().FileMode() == rules.ModeOff {
 		return nil
-	}
-	s := g.engine.Sinks()
-	if s.FileMode() == rules.ModeOff {
-		return nil
-	}
-	full := name
-	if base != "" && !filepath.IsAbs(name) {
-		full = filepath.Join(base, name)
 	}
 	resolved := ""
-	if s.HasFileDeny() {
-		resolved = resolvePath(full)
+	if g.engine.Sinks().HasFileDeny() {
+		resolved = resolvePath(joinBase(base, name))
 	}
+	_, err := pathDecision(ctx, g, inputs, base, name, resolved, "")
+	return err
+}
+
+// pathDecision checks name (joined to base, with resolved as its real
+// path when known), reports a finding unless its rule is skip, and
+// returns the finding's rule id and the error the call must fail with.
+func pathDecision(ctx context.Context, g *guard, inputs []rules.Field, base, name, resolved, skip string) (string, error) {
+	s := g.engine.Sinks()
 	r := runSinkCheck(g, func() rules.SinkResult { return s.CheckPath(base, name, resolved, inputs) })
-	if !r.Matched() {
-		return nil
+	if !r.Matched() || r.RuleID == skip {
+		return r.RuleID, nil
 	}
 	dest := resolved
 	if dest == "" {
-		dest = filepath.Clean(full)
+		dest = filepath.Clean(joinBase(base, name))
 	}
-	return decideSink(ctx, g, sinkFile, dest, r)
+	return r.RuleID, decideSink(ctx, g, sinkFile, dest, r)
+}
+
+// joinBase is name relative to base, when base is set and name relative.
+func joinBase(base, name string) string {
+	if base != "" && !filepath.IsAbs(name) {
+		return filepath.Join(base, name)
+	}
+	return name
 }
 
 // resolvePath returns the absolute form of name with symlinks followed,
