@@ -339,39 +339,44 @@ func (r *runner) loop(ctx context.Context) error {
 func (r *runner) invoke(ctx context.Context, ev extapi.Event) {
 	due := len(r.exps) > 0 && time.Since(r.lastExportTime()) >= r.expCfg.FlushInterval
 	if due && r.tel != nil && !r.noWait {
-		wait := waitCap
-		if !ev.Deadline.IsZero() {
-			if left := time.Until(ev.Deadline) - invokeMargin; left < wait {
-				wait = left
-			}
-		}
-		if wait > 0 {
-			wctx, cancel := context.WithTimeout(ctx, wait)
-			if err := r.tel.Wait(wctx, ev.RequestID); err != nil {
-				r.log.Debug("no runtimeDone in time", zap.String("request_id", ev.RequestID), zap.Duration("waited", wait))
-				if r.tel.Batches() == 0 && ctx.Err() == nil {
-					// Subscribed, yet nothing ever arrived: the platform
-					// cannot reach the listener. Waiting again would cost
-					// every invocation the cap.
-					r.log.Warn("no telemetry delivered; no longer waiting for platform.runtimeDone", zap.String("listener", r.tel.Addr()))
-					r.noWait = true
-				}
-			}
-			cancel()
-		}
+		r.waitRuntimeDone(ctx, ev)
 	}
 	r.drain()
 	if due {
-		d := r.expCfg.Timeout
-		if !ev.Deadline.IsZero() {
-			if left := time.Until(ev.Deadline) - invokeMargin; left < d {
-				d = left
-			}
-		}
-		if d > 0 {
+		if d := capToDeadline(r.expCfg.Timeout, ev); d > 0 {
 			r.export(context.WithoutCancel(ctx), time.Now().Add(d))
 		}
 	}
+}
+
+// waitRuntimeDone waits, bounded by the invocation's deadline, for the
+// platform.runtimeDone of ev's request.
+func (r *runner) waitRuntimeDone(ctx context.Context, ev extapi.Event) {
+	wait := capToDeadline(waitCap, ev)
+	if wait <= 0 {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if err := r.tel.Wait(wctx, ev.RequestID); err == nil {
+		return
+	}
+	r.log.Debug("no runtimeDone in time", zap.String("request_id", ev.RequestID), zap.Duration("waited", wait))
+	if r.tel.Batches() == 0 && ctx.Err() == nil {
+		// Subscribed, yet nothing ever arrived: the platform cannot reach
+		// the listener. Waiting again would cost every invocation the cap.
+		r.log.Warn("no telemetry delivered; no longer waiting for platform.runtimeDone", zap.String("listener", r.tel.Addr()))
+		r.noWait = true
+	}
+}
+
+// capToDeadline is d, or less when the invocation's deadline (minus a
+// margin) comes first.
+func capToDeadline(d time.Duration, ev extapi.Event) time.Duration {
+	if !ev.Deadline.IsZero() {
+		d = min(d, time.Until(ev.Deadline)-invokeMargin)
+	}
+	return d
 }
 
 // socketPath is the bound socket's path, or "" without one.
