@@ -272,13 +272,13 @@ func reason(err error) string {
 	var pe *rules.PanicError
 	switch {
 	case errors.As(err, &pe), errors.Is(err, errPanic):
-		return "internal panic"
+		return wire.ReasonPanic
 	case errors.Is(err, adapter.ErrMalformed):
-		return "malformed event"
+		return wire.ReasonMalformed
 	case errors.Is(err, rules.ErrBudget):
-		return "budget exceeded"
+		return wire.ReasonBudget
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return "cancelled"
+		return wire.ReasonCancelled
 	}
-	return "inspection error"
+	return wire.ReasonError
 }

@@ -85,6 +85,16 @@ type Event struct {
 	Dropped uint64 `json:"dropped,omitempty"`
 }
 
+// The reasons an inspection event gives (Event.Reason) when inspection
+// could not complete; the receiver accepts no others as label values.
+const (
+	ReasonPanic     = "internal panic"
+	ReasonMalformed = "malformed event"
+	ReasonBudget    = "budget exceeded"
+	ReasonCancelled = "cancelled"
+	ReasonError     = "inspection error"
+)
+
 // ErrVersion is returned by Decode for an unknown wire version.
 var ErrVersion = errors.New("wire: unsupported version")
 

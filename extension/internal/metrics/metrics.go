@@ -44,7 +44,7 @@ var (
 	// incompleteReasons are the wrapper's payload-free reasons for an
 	// inspection that did not cover every input; "limits" is a truncation
 	// by the policy's limits (no error).
-	incompleteReasons = set("limits", "malformed event", "budget exceeded", "internal panic", "cancelled", "inspection error")
+	incompleteReasons = set("limits", wire.ReasonMalformed, wire.ReasonBudget, wire.ReasonPanic, wire.ReasonCancelled, wire.ReasonError)
 )
 
 func set(vs ...string) map[string]bool {
