@@ -160,7 +160,7 @@ func fileDecision(ctx context.Context, base, name string) error {
 func pathDecision(ctx context.Context, g *guard, inputs []rules.Field, base, name, resolved, skip string) (string, error) {
 	s := g.engine.Sinks()
 	r := runSinkCheck(g, func() rules.SinkResult { return s.CheckPath(base, name, resolved, inputs) })
-	if !r.Matched() || r.RuleID == skip {
+	if !r.Matched() || (skip != "" && r.RuleID == skip) {
 		return r.RuleID, nil
 	}
 	dest := resolved

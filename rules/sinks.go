@@ -124,26 +124,35 @@ func found(m Mode, rule, reason string, in *Field, start, end int) SinkResult {
 	return r
 }
 
-// maxOccurrences bounds how many occurrences of one input in one sink
-// value are examined.
-const maxOccurrences = 8
+// maxExamined bounds the work spent on one input in one sink value: the
+// occurrences examined times the input's length (each examination costs a
+// binary search plus the tokens the input spans).
+const maxExamined = 1 << 20
 
-// occurrences calls f with the start of each occurrence of v in s (at
-// most maxOccurrences) until f returns true.
-func occurrences(s, v string, f func(at int) bool) bool {
-	off := 0
-	for range maxOccurrences {
+// reasonTooMany is the reason of a finding for an input that occurs too
+// often to examine every copy: decoy copies (inside a quoted value) must
+// not hide the one that is code behind the bound.
+const reasonTooMany = "input occurs too often to examine"
+
+// occurrences calls f with the start of each occurrence of v in s until f
+// returns true (hit). When the work bound stops it first, capped reports
+// that occurrences remain unexamined.
+func occurrences(s, v string, f func(at int) bool) (hit, capped bool) {
+	off, work := 0, 0
+	for {
 		j := strings.Index(s[off:], v)
 		if j < 0 {
-			return false
+			return false, false
+		}
+		if work += len(v); work > maxExamined {
+			return false, true
 		}
 		if f(off + j) {
-			return true
+			return true, false
 		}
 		off += j + 1
 		if off > len(s)-len(v) {
-			return false
+			return false, false
 		}
 	}
-	return false
 }

@@ -187,14 +187,16 @@ func (s *Sinks) checkScript(script string, inputs []Field) SinkResult {
 			continue
 		}
 		var rule, reason string
-		occurrences(script, v, func(at int) bool {
+		if _, capped := occurrences(script, v, func(at int) bool {
 			if buf == nil {
 				buf = shTokens.Get().(*[]shtok.Token)
 				toks = shtok.Tokenize((*buf)[:0], script)
 			}
 			rule, reason = shellInjection(script, toks, at, at+len(v))
 			return rule != ""
-		})
+		}); capped {
+			rule, reason = RuleCmdiSink, reasonTooMany
+		}
 		if rule != "" {
 			return found(s.execMode, rule, reason, &inputs[i], 0, len(v))
 		}

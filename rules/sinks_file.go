@@ -52,7 +52,11 @@ func (s *Sinks) CheckPath(base, name, resolved string, inputs []Field) SinkResul
 			continue
 		}
 		var reason string
+		seen := 0
 		occurrences(name, v, func(at int) bool {
+			if seen++; seen > maxPathOccurrences {
+				return true // stop examining this input; the path budget bounds the rest
+			}
 			if budget == 0 {
 				// Only a crafted request puts this many inputs with
 				// ".." in one path: refuse rather than skip the rest.
@@ -119,6 +123,10 @@ func (s *Sinks) pathInput(name string, inputs []Field) *Field {
 
 // maxPathChecks bounds the input occurrences one CheckPath examines.
 const maxPathChecks = 64
+
+// maxPathOccurrences bounds the occurrences of one input examined in a
+// path.
+const maxPathOccurrences = 8
 
 // joinClean returns name, joined to base when base is set and name is
 // relative, cleaned.

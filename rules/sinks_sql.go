@@ -56,10 +56,12 @@ func (s *Sinks) CheckSQL(dialect, query string, inputs []Field) SinkResult {
 			st.lex(query, sqltok.ParseDialect(dialect))
 		}
 		var reason string
-		occurrences(query, v, func(at int) bool {
+		if _, capped := occurrences(query, v, func(at int) bool {
 			reason = st.injection(at, at+len(v))
 			return reason != ""
-		})
+		}); capped {
+			reason = reasonTooMany
+		}
 		if reason != "" {
 			return found(s.sqlMode, RuleSQLiSink, reason, &inputs[i], 0, len(v))
 		}

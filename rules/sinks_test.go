@@ -129,6 +129,31 @@ func TestCheckSQLInputs(t *testing.T) {
 	}
 }
 
+// TestSinkDecoyCopies: copies of an input inside a quoted value (decoys)
+// must not hide the copy that is code behind the bound on occurrences.
+func TestSinkDecoyCopies(t *testing.T) {
+	s := sinksFor(t, "block", allSinksBlock)
+	v := "1 OR 1=1 "
+	decoys := strings.Repeat(v, 50)
+	inputs := []Field{{Source: SourceQuery, Path: "query.id", Value: v}, {Source: SourceBody, Path: "body.note", Value: decoys}}
+	if r := s.CheckSQL("sqlite", "SELECT * FROM t WHERE note = '"+decoys+"' AND id = "+v, inputs); r.RuleID != RuleSQLiSink || r.Action != ActionBlock {
+		t.Errorf("CheckSQL with 50 decoys before the injection = %+v, want a block", r)
+	}
+	// Copies that all stay data are not a finding, however many.
+	if r := s.CheckSQL("sqlite", "SELECT * FROM t WHERE note = '"+decoys+"'", inputs); r.Matched() {
+		t.Errorf("quoted copies only flagged: %+v", r)
+	}
+	// Past the work bound, the unexamined copies are refused, not allowed.
+	huge := strings.Repeat(v, maxExamined/len(v)+10)
+	if r := s.CheckSQL("sqlite", "SELECT * FROM t WHERE note = '"+huge+"'", inputs[:1]); r.Reason != reasonTooMany {
+		t.Errorf("CheckSQL past the work bound = %+v, want %q", r, reasonTooMany)
+	}
+	cmd := "echo '" + strings.Repeat("; id", 50) + "' ; id"
+	if r := s.CheckCommand("/bin/sh", []string{"-c", cmd}, query("; id")); r.RuleID != RuleCmdiSink {
+		t.Errorf("CheckCommand with decoys = %+v, want cmdi-sink", r)
+	}
+}
+
 func TestSinkModes(t *testing.T) {
 	attackSQL := "SELECT * FROM t WHERE id = 1; DROP TABLE t"
 	in := query("1; DROP TABLE t")
