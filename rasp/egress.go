@@ -592,9 +592,11 @@ func checkRequest(req *http.Request, strict, resolve bool) (*egressCall, error) 
 		return call, nil
 	}
 	// A name. The dial decides on its addresses; a name that stands for
-	// the Lambda API is refused here for the non-strict path, whose dial
-	// lets the exact AWS_LAMBDA_RUNTIME_API spelling through.
-	if !strict && !runtimeClient && api.IsValid() && port == api.Port() && strings.EqualFold(u.Host, raw) {
+	// the Lambda API is refused here wherever no guarded dial follows
+	// (resolve: the Proxy hook, whose dial lets the exact
+	// AWS_LAMBDA_RUNTIME_API spelling through, and foreign base
+	// RoundTrippers, whose dial is not ours).
+	if resolve && !runtimeClient && api.IsValid() && port == api.Port() && strings.EqualFold(u.Host, raw) {
 		dec := eg.Decide(rules.EgressDest{IP: api.Addr(), Port: port, Host: call.urlHost, Scheme: call.scheme, LambdaAPI: api})
 		if err := decideEgress(ctx, eg, g, dec, net.JoinHostPort(u.Hostname(), strconv.Itoa(int(port))), call.input); err != nil {
 			return nil, err

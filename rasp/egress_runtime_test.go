@@ -227,6 +227,24 @@ func TestProtectKeepsForeignDefaultTransport(t *testing.T) {
 	}
 }
 
+// TestForeignTransportRefusesLambdaAPIByName: a base RoundTripper that is
+// not an *http.Transport has no guarded dial, so the Runtime API reached
+// by a host name ("localhost:<port>") is refused at the HTTP level.
+func TestForeignTransportRefusesLambdaAPIByName(t *testing.T) {
+	t.Setenv("AWS_LAMBDA_RUNTIME_API", "localhost:9001")
+	withProcessGuard(t, nil)
+	hits := 0
+	rt := Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		hits++
+		return &http.Response{StatusCode: 204, Body: http.NoBody, Request: r}, nil
+	}))
+	_, err := get(context.Background(), &http.Client{Transport: rt}, "http://localhost:9001/2018-06-01/runtime/invocation/next")
+	blocked(t, err)
+	if hits != 0 {
+		t.Errorf("the base RoundTripper was called %d times", hits)
+	}
+}
+
 // TestProtectWithLambdaStart runs a real aws-lambda-go runtime loop in a
 // child process against a fake Runtime API: rasp.Protect, then rasp.Start
 // (which calls lambda.Start, which clones http.DefaultTransport for its
