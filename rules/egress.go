@@ -68,12 +68,8 @@ var metadataAddrs = []netip.Addr{
 
 var (
 	pfxUnspec4   = netip.MustParsePrefix("0.0.0.0/8")
-	pfxLoop4     = netip.MustParsePrefix("127.0.0.0/8")
-	pfxLink4     = netip.MustParsePrefix("169.254.0.0/16")
-	pfxLink6     = netip.MustParsePrefix("fe80::/10")
 	pfxNAT64     = netip.MustParsePrefix("64:ff9b::/96")
 	pfxCompat    = netip.MustParsePrefix("::/96")
-	pfxMulti4    = netip.MustParsePrefix("224.0.0.0/4")
 	pfxReserved4 = netip.MustParsePrefix("240.0.0.0/4")
 	pfxPrivate   = []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"),
@@ -107,13 +103,13 @@ func ClassifyAddr(ip netip.Addr, port uint16, lambdaAPI netip.AddrPort) EgressCl
 		return ClassMetadata
 	}
 	switch {
-	case ip.Is4() && pfxUnspec4.Contains(ip), ip.IsUnspecified():
+	case pfxUnspec4.Contains(ip), ip.IsUnspecified():
 		return ClassUnspecified
 	case ip.IsLoopback():
 		return ClassLoopback
 	case ip.IsLinkLocalUnicast():
 		return ClassLinkLocal
-	case ip.Is6() && pfxCompat.Contains(ip):
+	case pfxCompat.Contains(ip):
 		// IPv4-compatible (deprecated, not routed) addresses other
 		// than :: and ::1.
 		return ClassOther
@@ -123,7 +119,7 @@ func ClassifyAddr(ip netip.Addr, port uint16, lambdaAPI netip.AddrPort) EgressCl
 			return ClassPrivate
 		}
 	}
-	if ip.IsMulticast() || ip.IsLinkLocalMulticast() || pfxMulti4.Contains(ip) || pfxReserved4.Contains(ip) {
+	if ip.IsMulticast() || pfxReserved4.Contains(ip) {
 		return ClassOther
 	}
 	return ClassPublic
@@ -154,12 +150,7 @@ func classPrefixBits(c EgressClass, ip netip.Addr) int {
 			return 16
 		}
 		return 10
-	case ClassUnspecified:
-		if v4 {
-			return 8
-		}
-		return 128
-	case ClassLambdaAPI:
+	case ClassUnspecified, ClassLambdaAPI:
 		if v4 {
 			return 8
 		}
@@ -248,7 +239,6 @@ type egressRules struct {
 // Egress is the compiled egress policy. It is immutable and safe for
 // concurrent use; decisions are cached in a small bounded table.
 type Egress struct {
-	policy       *EgressPolicy
 	mode         Mode
 	defaultAllow bool
 	allow, deny  egressRules
@@ -268,7 +258,7 @@ func compileEgress(p *EgressPolicy, base Mode, force *Mode) (*Egress, error) {
 	if base == ModeOff {
 		mode = ModeOff
 	}
-	e := &Egress{policy: p, mode: mode, defaultAllow: p.Default != "deny", cache: newEgressCache()}
+	e := &Egress{mode: mode, defaultAllow: p.Default != "deny", cache: newEgressCache()}
 	var err error
 	if e.allow, err = compileEgressRules(p.Allow, "egress.allow", "allowed by "); err != nil {
 		return nil, err
@@ -390,10 +380,6 @@ func (r *egressRule) restrictionsMatch(port uint16, scheme string) bool {
 // Mode returns the egress mode: the policy's "egress.mode", else the
 // policy's mode (after LAMBDA_RASP_MODE).
 func (e *Egress) Mode() Mode { return e.mode }
-
-// Policy returns the egress section the policy was compiled from. It
-// must not be modified.
-func (e *Egress) Policy() *EgressPolicy { return e.policy }
 
 // Decide decides whether the policy lets the caller connect to d.
 //
