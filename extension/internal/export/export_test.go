@@ -469,3 +469,27 @@ func TestEMFGolden(t *testing.T) {
 		t.Errorf("EMF output =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestPushgatewayCredentialsStayOutOfErrors: credentials in the
+// Pushgateway URL are sent as basic auth and never appear in an error,
+// which the extension logs.
+func TestPushgatewayCredentialsStayOutOfErrors(t *testing.T) {
+	var gotUser, gotPass string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotUser, gotPass, _ = r.BasicAuth()
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	u := strings.Replace(srv.URL, "http://", "http://ops:s3cret@", 1)
+	p := &Pushgateway{URL: u, Client: srv.Client(), Function: "orders", Instance: "i"}
+	err := p.Export(context.Background(), testFamilies(t))
+	if err == nil {
+		t.Fatal("Export() = nil, want the 401")
+	}
+	if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "ops:") {
+		t.Errorf("error carries the credentials: %v", err)
+	}
+	if gotUser != "ops" || gotPass != "s3cret" {
+		t.Errorf("basic auth = %q/%q, want ops/s3cret", gotUser, gotPass)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/push"
@@ -32,13 +33,23 @@ func (p *Pushgateway) Export(ctx context.Context, mfs []*dto.MetricFamily) error
 	}
 	mfs = withoutLabels(mfs, map[string]string{"function": p.Function, "instance": p.Instance, "job": Job})
 	g := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return mfs, nil })
-	err := push.New(p.URL, Job).
+	// Credentials in the URL go as basic auth, not in the URL: the push
+	// client repeats its URL in error messages, which get logged.
+	base, user := p.URL, (*url.Userinfo)(nil)
+	if u, err := url.Parse(p.URL); err == nil && u.User != nil {
+		user, u.User = u.User, nil
+		base = u.String()
+	}
+	pusher := push.New(base, Job).
 		Grouping("function", p.Function).
 		Grouping("instance", p.Instance).
 		Client(client).
-		Gatherer(g).
-		PushContext(ctx)
-	if err != nil {
+		Gatherer(g)
+	if user != nil {
+		pw, _ := user.Password()
+		pusher = pusher.BasicAuth(user.Username(), pw)
+	}
+	if err := pusher.PushContext(ctx); err != nil {
 		return fmt.Errorf("export: pushgateway: %w", err)
 	}
 	return nil
