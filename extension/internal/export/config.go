@@ -54,11 +54,6 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// Enabled reports whether any exporter or the /metrics server is configured.
-func (c Config) Enabled() bool {
-	return c.RemoteWriteURL != "" || c.PushgatewayURL != "" || c.EMF || c.MetricsAddr != ""
-}
-
 func (c Config) timeout() time.Duration {
 	if c.Timeout <= 0 {
 		return DefaultTimeout

@@ -7,6 +7,7 @@ import (
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/ingest"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/logging"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/metrics"
+	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 )
 
 // FuzzIngestMetrics feeds arbitrary datagrams through the ingest into the
@@ -29,6 +30,9 @@ func FuzzIngestMetrics(f *testing.F) {
 			"cookies": true, "body": true, "pathParams": true, "record": true, "unknown": true, metrics.None: true, metrics.Other: true},
 		"sink":        {"sql": true, "exec": true, "file": true, "egress": true, metrics.Other: true},
 		"destination": {"public": true, "private": true, "loopback": true, "link_local": true, "metadata": true, "lambda_api": true, "unspecified": true, metrics.Other: true},
+		"reason": {"limits": true, wire.ReasonMalformed: true, wire.ReasonBudget: true, wire.ReasonPanic: true, wire.ReasonCancelled: true,
+			wire.ReasonError: true, "malformed": true, "oversized": true, "version": true, metrics.Other: true},
+		"status": {metrics.StatusSuccess: true, metrics.StatusError: true, metrics.StatusTimeout: true, metrics.StatusFailure: true, metrics.Other: true},
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m := metrics.New("orders", []string{"sqli", "xss", "sqli-sink", "egress-deny"}, logging.Security(io.Discard))

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -55,21 +54,8 @@ func New(w io.Writer, name string, level zapcore.Level) *zap.Logger {
 // Security returns the security log on w: logger "security", every level.
 func Security(w io.Writer) *zap.Logger { return New(w, "security", zapcore.DebugLevel) }
 
-// SyncWriter serialises writes to one writer shared by several producers
-// (the security log and EMF lines on stdout), so that a large write is
-// never interleaved with another: pipes only keep writes of up to
-// PIPE_BUF bytes whole.
-type SyncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-// NewSyncWriter returns a SyncWriter writing to w.
-func NewSyncWriter(w io.Writer) *SyncWriter { return &SyncWriter{w: w} }
-
-// Write writes p to the underlying writer under the lock.
-func (s *SyncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
+// NewSyncWriter returns w with writes serialised, for one writer shared
+// by several producers (the security log and EMF lines on stdout), so
+// that a large write is never interleaved with another: pipes only keep
+// writes of up to PIPE_BUF bytes whole. zap does not lock it again.
+func NewSyncWriter(w io.Writer) zapcore.WriteSyncer { return zapcore.Lock(zapcore.AddSync(w)) }

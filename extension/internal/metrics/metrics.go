@@ -41,6 +41,8 @@ var (
 	sinks    = set("sql", "exec", "file", "egress")
 	classes  = set("public", "private", "loopback", "link_local", "metadata", "lambda_api", "unspecified")
 	statuses = set(StatusSuccess, StatusError, StatusTimeout, StatusFailure)
+	// rejectReasons are the ingest's reasons for dropping a datagram.
+	rejectReasons = set("malformed", "oversized", "version")
 	// incompleteReasons are the wrapper's payload-free reasons for an
 	// inspection that did not cover every input; "limits" is a truncation
 	// by the policy's limits (no error).
@@ -148,7 +150,7 @@ func New(function string, ruleIDs []string, securityLog *zap.Logger) *Metrics {
 	}, []string{"function", "reason"})
 	m.reg.MustRegister(m.inspections, m.detections, m.egress, m.sinkChecks, m.duration,
 		m.dropped, m.invocations, m.policyInfo, m.exportErrors, m.ingestErrors, m.incomplete)
-	for _, r := range []string{"malformed", "oversized", "version"} {
+	for r := range rejectReasons {
 		m.ingestErrors.WithLabelValues(r)
 	}
 	return m
@@ -169,12 +171,7 @@ func (m *Metrics) SetPolicy(name, version, mode string) {
 // Reject counts a datagram the ingest dropped; reason is "malformed",
 // "oversized" or "version" (else "other").
 func (m *Metrics) Reject(reason string) {
-	switch reason {
-	case "malformed", "oversized", "version":
-	default:
-		reason = Other
-	}
-	m.ingestErrors.WithLabelValues(reason).Inc()
+	m.ingestErrors.WithLabelValues(bound(rejectReasons, reason)).Inc()
 }
 
 // ExportError counts a failed export of exporter.

@@ -199,6 +199,9 @@ func (l *Listener) handle(e *event) {
 	default:
 		return
 	}
+	if !count && e.Type != "platform.runtimeDone" {
+		return // a report outside managed instances: nothing to read
+	}
 	var rec invocationRecord
 	if err := json.Unmarshal(e.Record, &rec); err != nil {
 		return
