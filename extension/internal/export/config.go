@@ -85,7 +85,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if cfg.RemoteWriteURL, err = parseURL(get(EnvRemoteWriteURL)); err != nil {
 		return Config{}, &EnvError{Var: EnvRemoteWriteURL, Err: err}
 	}
-	if cfg.SigV4, err = parseSwitch(get(EnvRemoteWriteSigV4)); err != nil {
+	if cfg.SigV4, err = ParseSwitch(get(EnvRemoteWriteSigV4)); err != nil {
 		return Config{}, &EnvError{Var: EnvRemoteWriteSigV4, Err: err}
 	}
 	cfg.Region = get(EnvRegion)
@@ -95,7 +95,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if cfg.PushgatewayURL, err = parseURL(get(EnvPushgatewayURL)); err != nil {
 		return Config{}, &EnvError{Var: EnvPushgatewayURL, Err: err}
 	}
-	if cfg.EMF, err = parseSwitch(get(EnvEMF)); err != nil {
+	if cfg.EMF, err = ParseSwitch(get(EnvEMF)); err != nil {
 		return Config{}, &EnvError{Var: EnvEMF, Err: err}
 	}
 	if a := get(EnvMetricsAddr); a != "" {
@@ -130,7 +130,9 @@ func parseURL(s string) (string, error) {
 	return s, nil
 }
 
-func parseSwitch(s string) (bool, error) {
+// ParseSwitch parses an on/off setting: "on", "true", "1" or "off",
+// "false", "0", "" (off), case-insensitively.
+func ParseSwitch(s string) (bool, error) {
 	switch strings.ToLower(s) {
 	case "", "off", "false", "0":
 		return false, nil

@@ -258,16 +258,15 @@ func (r *runner) prepare(ctx context.Context) *InitError {
 // telemetryEnabled reads LAMBDA_RASP_TELEMETRY: on by default, off by
 // default on managed instances.
 func (r *runner) telemetryEnabled() (bool, error) {
-	switch v := strings.ToLower(strings.TrimSpace(r.getenv(EnvTelemetry))); v {
-	case "":
+	v := strings.TrimSpace(r.getenv(EnvTelemetry))
+	if v == "" {
 		return !r.managed, nil
-	case "on", "true", "1":
-		return true, nil
-	case "off", "false", "0":
-		return false, nil
-	default:
-		return false, fmt.Errorf("%s: want on or off, got %q", EnvTelemetry, v)
 	}
+	on, err := export.ParseSwitch(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", EnvTelemetry, err)
+	}
+	return on, nil
 }
 
 // subscribe starts the telemetry listener and subscribes; a failure is
