@@ -57,7 +57,6 @@ import (
 )
 
 const (
-	sinkEgress = "egress"
 	// envRuntimeAPI is the Lambda Runtime API address, host:port.
 	envRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
 	// runtimeUserAgent prefixes the User-Agent of aws-lambda-go's runtime
@@ -214,14 +213,14 @@ func decideEgress(ctx context.Context, eg *rules.Egress, g *guard, dec rules.Egr
 		if eg.Mode() == rules.ModeMonitor {
 			c.Action = rules.ActionMonitor
 		}
-		c.RuleID, c.Category, c.Input = rules.RuleSSRFSink, "ssrf", input
+		c.RuleID, c.Category, c.Input = rules.RuleSSRFSink, sinkCategory(rules.RuleSSRFSink), input
 		c.Reason = "request input " + input.Path + " steers the URL to a " + dec.Class.String() + " destination"
 		if dec.Denied() {
 			c.Reason += " (" + dec.Reason + ")"
 		}
 		c.Excerpt = inputExcerpt(input, dest)
 	case dec.Denied():
-		c.Action, c.RuleID, c.Category, c.Reason = dec.Action, dec.RuleID, "egress", dec.Reason
+		c.Action, c.RuleID, c.Category, c.Reason = dec.Action, dec.RuleID, sinkCategory(rules.RuleEgressDeny), dec.Reason
 	case !dec.Cached && g != nil:
 		// The first allow of a destination feeds egress_total.
 		c.Action, c.Reason = rules.ActionAllow, dec.Reason
@@ -230,13 +229,21 @@ func decideEgress(ctx context.Context, eg *rules.Egress, g *guard, dec rules.Egr
 	default:
 		return nil
 	}
-	if g == nil {
+	if g == nil { // the baseline: no events, but refusals still fail
 		if c.Action != rules.ActionBlock {
 			return nil
 		}
-		return &BlockedError{Sink: c.Sink, Dest: c.Dest, Reason: c.Reason, RuleIDs: []string{c.RuleID}, Categories: []string{c.Category}}
+		inv, _ := FromContext(ctx)
+		return c.blocked(inv)
 	}
 	return reportSink(ctx, g, &c)
+}
+
+// unreadableAddr is the refusal of a dial whose address cannot be read:
+// the guard fails closed.
+func unreadableAddr(dest, reason string) *BlockedError {
+	c := sinkCheck{Sink: sinkEgress, Dest: dest, Reason: reason, RuleID: rules.RuleEgressDeny, Category: sinkCategory(rules.RuleEgressDeny)}
+	return c.blocked(nil)
 }
 
 // inputExcerpt is a redacted excerpt of input around the destination's
@@ -265,7 +272,7 @@ func egressControl(tolerant bool) func(ctx context.Context, network, address str
 		ap, err := netip.ParseAddrPort(address)
 		if err != nil {
 			// Control runs for IP networks only; fail closed.
-			return &BlockedError{Sink: sinkEgress, Dest: address, Reason: "unreadable address", RuleIDs: []string{rules.RuleEgressDeny}, Categories: []string{"egress"}}
+			return unreadableAddr(address, "unreadable address")
 		}
 		di, _ := ctx.Value(dialInfoKey{}).(*dialInfo)
 		if di != nil && di.checked.IsValid() && di.checked == netip.AddrPortFrom(ap.Addr().WithZone("").Unmap(), ap.Port()) {
@@ -345,7 +352,7 @@ func checkedDial(dial func(ctx context.Context, network, addr string) (net.Conn,
 		ap, ok := remoteAddrPort(conn)
 		var cerr error
 		if !ok {
-			cerr = &BlockedError{Sink: sinkEgress, Dest: addr, Reason: "unreadable remote address", RuleIDs: []string{rules.RuleEgressDeny}, Categories: []string{"egress"}}
+			cerr = unreadableAddr(addr, "unreadable remote address")
 		} else {
 			di, _ := ctx.Value(dialInfoKey{}).(*dialInfo)
 			cerr = checkDest(ctx, ap.Addr(), ap.Port(), di, tolerant)

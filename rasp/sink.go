@@ -52,7 +52,7 @@ func reportSink(ctx context.Context, g *guard, c *sinkCheck) error {
 		Excerpt:       c.Excerpt,
 		PolicyVersion: g.engine.Version(),
 	}
-	if c.Sink == "egress" {
+	if c.Sink == sinkEgress {
 		e.Kind = wire.KindEgress
 	}
 	inv, _ := FromContext(ctx)
@@ -68,6 +68,12 @@ func reportSink(ctx context.Context, g *guard, c *sinkCheck) error {
 	if c.Action != rules.ActionBlock {
 		return nil
 	}
+	return c.blocked(inv)
+}
+
+// blocked is the error a call refused by c fails with, attributed to inv
+// when there is one.
+func (c *sinkCheck) blocked(inv *Invocation) *BlockedError {
 	be := &BlockedError{Sink: c.Sink, Dest: c.Dest, Reason: c.Reason}
 	if c.RuleID != "" {
 		be.RuleIDs = []string{c.RuleID}
@@ -85,11 +91,12 @@ func reportSink(ctx context.Context, g *guard, c *sinkCheck) error {
 	return be
 }
 
-// The sink names of the SQL, exec and file guards.
+// The sink names of the guards.
 const (
-	sinkSQL  = "sql"
-	sinkExec = "exec"
-	sinkFile = "file"
+	sinkSQL    = "sql"
+	sinkExec   = "exec"
+	sinkFile   = "file"
+	sinkEgress = "egress"
 )
 
 // sinkInputs returns the guard for ctx and the inputs of the invocation
@@ -152,6 +159,10 @@ func sinkCategory(ruleID string) string {
 		return "exec"
 	case rules.RuleFileDeny:
 		return "file"
+	case rules.RuleEgressDeny:
+		return "egress"
+	case rules.RuleSSRFSink:
+		return "ssrf"
 	}
 	return ""
 }
