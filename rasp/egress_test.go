@@ -860,3 +860,26 @@ func TestTransportCustomDialers(t *testing.T) {
 		t.Errorf("hits = %d, want 0", srv.hits.Load())
 	}
 }
+
+// FuzzIndexFold checks the skipping indexFold against the plain scan.
+func FuzzIndexFold(f *testing.F) {
+	f.Add("http://Meta.Internal/x", "meta.internal")
+	f.Add("ſ K 169.254.169.254", "k")
+	f.Add("aAaA", "Aa")
+	f.Fuzz(func(t *testing.T, s, sub string) {
+		want := -1
+		if sub == "" {
+			want = 0
+		} else {
+			for i := 0; i+len(sub) <= len(s); i++ {
+				if strings.EqualFold(s[i:i+len(sub)], sub) {
+					want = i
+					break
+				}
+			}
+		}
+		if got := indexFold(s, sub); got != want {
+			t.Fatalf("indexFold(%q, %q) = %d, want %d", s, sub, got, want)
+		}
+	})
+}
