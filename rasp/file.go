@@ -190,15 +190,8 @@ func resolvePath(name string) string {
 	if real, err := realPath(abs); err == nil {
 		return real
 	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		return real // realPath failed for another reason (no /proc)
-	}
 	// A missing file (maybe about to be created): resolve its directory.
-	dir := filepath.Dir(abs)
-	if real, err := realPath(dir); err == nil {
-		return filepath.Join(real, filepath.Base(abs))
-	}
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
+	if real, err := realPath(filepath.Dir(abs)); err == nil {
 		return filepath.Join(real, filepath.Base(abs))
 	}
 	return abs

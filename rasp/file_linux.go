@@ -5,6 +5,7 @@ package rasp
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 )
@@ -19,14 +20,19 @@ const fdPaths = true
 // realPath returns the path the kernel resolves abs to, symlinks
 // followed: it opens abs with O_PATH, which does no I/O and has no side
 // effect even on FIFOs and devices, and reads the descriptor's link in
-// /proc/self/fd. Three system calls, whatever the depth of abs.
+// /proc/self/fd. Three system calls, whatever the depth of abs. Without
+// /proc it walks the path instead.
 func realPath(abs string) (string, error) {
 	fd, err := syscall.Open(abs, oPath|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return "", err
 	}
 	defer syscall.Close(fd)
-	return fdLink(fd)
+	p, err := fdLink(fd)
+	if err != nil {
+		return filepath.EvalSymlinks(abs) // no /proc
+	}
+	return p, nil
 }
 
 // fdPath returns the path of the file f has open, from /proc/self/fd.
