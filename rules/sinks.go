@@ -16,8 +16,6 @@ import (
 // its structure there is an injection. A check returns the first finding
 // as a [SinkResult]; the zero SinkResult allows.
 type Sinks struct {
-	policy *SinkPolicy
-
 	sqlMode, execMode, fileMode Mode
 
 	// execDeny denies every program not in execAllowPaths (absolute
@@ -65,7 +63,6 @@ func compileSinks(p *SinkPolicy, base Mode, force *Mode) (*Sinks, error) {
 		return m
 	}
 	s := &Sinks{
-		policy:   p,
 		sqlMode:  mode(p.SQL.Mode),
 		execMode: mode(p.Exec.Mode),
 		fileMode: mode(p.Files.Mode),

@@ -245,8 +245,6 @@ func (l *Lexer) scan() Kind {
 			l.i = quotedEnd(s, j, s[j], d == MySQL)
 		case j < len(s) && isIdentChar(s[j], d):
 			l.i = identEnd(s, j, d)
-		default:
-			break
 		}
 		if l.i > i {
 			if d == MySQL {
@@ -270,7 +268,7 @@ func (l *Lexer) scan() Kind {
 		l.i = i + 1
 		return ParenClose
 	}
-	if n := operatorLen(s[i:], d); n > 0 {
+	if n := operatorLen(s[i:]); n > 0 {
 		l.i = i + n
 		return Operator
 	}
@@ -437,7 +435,7 @@ var operators = [...]string{
 }
 
 // operatorLen returns the length of the operator at the start of s, or 0.
-func operatorLen(s string, d Dialect) int {
+func operatorLen(s string) int {
 	for _, op := range operators {
 		if strings.HasPrefix(s, op) {
 			return len(op)
