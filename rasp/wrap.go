@@ -21,7 +21,7 @@ import (
 var errPanic = errors.New("lambda-rasp: inspection panicked")
 
 // EnvSocket overrides the extension's socket path, in both processes.
-const EnvSocket = "LAMBDA_RASP_SOCKET"
+const EnvSocket = wire.EnvSocket
 
 // Protector is a configured input guard: a compiled policy, the block
 // responses and the reporter. Build one with [New] and wrap handlers with
@@ -97,10 +97,7 @@ func New(opts ...Option) (*Protector, error) {
 	}
 	path := o.socket
 	if path == "" {
-		path = o.getenv(EnvSocket)
-	}
-	if path == "" {
-		path = wire.DefaultSocket
+		path = wire.SocketPath(o.getenv)
 	}
 	p := &Protector{
 		rep:          newReporter(path, o.securityLog),

@@ -17,6 +17,18 @@ const MaxDatagram = 4096
 // LAMBDA_RASP_SOCKET in both processes.
 const DefaultSocket = "/tmp/lambda-rasp/events.sock"
 
+// EnvSocket overrides the socket path, in both processes.
+const EnvSocket = "LAMBDA_RASP_SOCKET"
+
+// SocketPath is the socket both processes use: EnvSocket from getenv, else
+// DefaultSocket.
+func SocketPath(getenv func(string) string) string {
+	if p := getenv(EnvSocket); p != "" {
+		return p
+	}
+	return DefaultSocket
+}
+
 // Kind is the type of an Event.
 type Kind string
 

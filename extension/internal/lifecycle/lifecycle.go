@@ -30,7 +30,7 @@ const (
 	EnvRuntimeAPI   = "AWS_LAMBDA_RUNTIME_API"
 	EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
 	EnvInitType     = "AWS_LAMBDA_INITIALIZATION_TYPE"
-	EnvSocket       = "LAMBDA_RASP_SOCKET"
+	EnvSocket       = wire.EnvSocket
 	EnvTelemetry    = "LAMBDA_RASP_TELEMETRY"
 	// InitTypeManaged is EnvInitType on Lambda Managed Instances.
 	InitTypeManaged = "lambda-managed-instances"
@@ -221,10 +221,7 @@ func (r *runner) prepare(ctx context.Context) *InitError {
 		r.m.InitExporter(e.Name())
 	}
 
-	socket := r.getenv(EnvSocket)
-	if socket == "" {
-		socket = wire.DefaultSocket
-	}
+	socket := wire.SocketPath(r.getenv)
 	r.ing, err = ingest.Listen(socket, r.m)
 	if err != nil {
 		// Degrade rather than fail the function's init: without the
