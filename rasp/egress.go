@@ -173,7 +173,8 @@ func guardEgress(ctx context.Context) (*rules.Egress, *guard, bool) {
 // be aws-lambda-go's runtime client (http.DefaultTransport after Protect).
 // It reports the event and returns a *BlockedError when the call must
 // fail.
-func checkDest(ctx context.Context, ip netip.Addr, port uint16, di *dialInfo, tolerant bool) error {
+func checkDest(ctx context.Context, ip netip.Addr, port uint16, di *dialInfo, tolerant bool) (err error) {
+	defer recoverEgress(ctx, net.JoinHostPort(ip.String(), strconv.Itoa(int(port))), &err)
 	eg, g, ok := guardEgress(ctx)
 	if !ok {
 		return nil
@@ -240,9 +241,31 @@ func decideEgress(ctx context.Context, eg *rules.Egress, g *guard, dec rules.Egr
 	return reportSink(ctx, g, &c)
 }
 
-// unreadableAddr is the refusal of a dial whose address cannot be read:
-// the guard fails closed.
-func unreadableAddr(dest, reason string) *BlockedError {
+// recoverEgress turns a panic in an egress check (dials run on their own
+// goroutines, where a panic would end the process) into what the policy's
+// on_error asks for: a refusal when it says block, else the call goes on.
+// Without a Protector (the baseline) the call goes on.
+func recoverEgress(ctx context.Context, dest string, err *error) {
+	if recover() == nil {
+		return
+	}
+	*err = nil
+	if g := guardFor(ctx); g != nil && g.engine.OnError() == rules.ActionBlock {
+		*err = egressRefusal(dest, "egress check failed")
+	}
+}
+
+// hostOf is req's URL host, for messages; "" without a URL.
+func hostOf(req *http.Request) string {
+	if req.URL == nil {
+		return ""
+	}
+	return req.URL.Host
+}
+
+// egressRefusal is a refusal that no policy rule decided: a dial whose
+// address cannot be read (the guard fails closed), or a failed check.
+func egressRefusal(dest, reason string) *BlockedError {
 	c := sinkCheck{Sink: sinkEgress, Dest: dest, Reason: reason, RuleID: rules.RuleEgressDeny, Category: sinkCategory(rules.RuleEgressDeny)}
 	return c.blocked(nil)
 }
@@ -273,7 +296,7 @@ func egressControl(tolerant bool) func(ctx context.Context, network, address str
 		ap, err := netip.ParseAddrPort(address)
 		if err != nil {
 			// Control runs for IP networks only; fail closed.
-			return unreadableAddr(address, "unreadable address")
+			return egressRefusal(address, "unreadable address")
 		}
 		di, _ := ctx.Value(dialInfoKey{}).(*dialInfo)
 		if di != nil && di.checked.IsValid() && di.checked == netip.AddrPortFrom(ap.Addr().WithZone("").Unmap(), ap.Port()) {
@@ -353,7 +376,7 @@ func checkedDial(dial func(ctx context.Context, network, addr string) (net.Conn,
 		ap, ok := remoteAddrPort(conn)
 		var cerr error
 		if !ok {
-			cerr = unreadableAddr(addr, "unreadable remote address")
+			cerr = egressRefusal(addr, "unreadable remote address")
 		} else {
 			di, _ := ctx.Value(dialInfoKey{}).(*dialInfo)
 			cerr = checkDest(ctx, ap.Addr(), ap.Port(), di, tolerant)
@@ -561,8 +584,9 @@ func (t *guardedTransport) CloseIdleConnections() {
 // check will see the input (the Proxy hook, or a base the guard cannot
 // hook). It returns what the dial needs to know, or nil when the guard
 // is off.
-func checkRequest(req *http.Request, strict, resolve bool) (*egressCall, error) {
+func checkRequest(req *http.Request, strict, resolve bool) (_ *egressCall, err error) {
 	ctx := req.Context()
+	defer recoverEgress(ctx, hostOf(req), &err)
 	eg, g, ok := guardEgress(ctx)
 	if !ok || req.URL == nil {
 		return nil, nil

@@ -883,3 +883,32 @@ func FuzzIndexFold(f *testing.F) {
 		}
 	})
 }
+
+// TestRecoverEgress: a panic in an egress check (on a dial goroutine it
+// would end the process) follows on_error: refused under block, let
+// through under allow and without a Protector.
+func TestRecoverEgress(t *testing.T) {
+	check := func(ctx context.Context) (err error) {
+		defer recoverEgress(ctx, "203.0.113.9:443", &err)
+		panic("check bug")
+	}
+	if err := check(context.Background()); err != nil {
+		t.Errorf("without a Protector: %v, want nil", err)
+	}
+	allow, _ := sinkTestGuard(t, "block", "")
+	if err := check(sinkTestCtx(allow)); err != nil {
+		t.Errorf("on_error allow: %v, want nil", err)
+	}
+	p, err := rules.Parse("p.yaml", []byte("version: 1\nname: p\non_error: block\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := rules.Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var be *BlockedError
+	if err := check(sinkTestCtx(&guard{engine: e, out: &sinkRecorder{}})); !errors.As(err, &be) || be.Reason != "egress check failed" {
+		t.Errorf("on_error block: %v, want a refusal", err)
+	}
+}
