@@ -174,7 +174,7 @@ func guardEgress(ctx context.Context) (*rules.Egress, *guard, bool) {
 // It reports the event and returns a *BlockedError when the call must
 // fail.
 func checkDest(ctx context.Context, ip netip.Addr, port uint16, di *dialInfo, tolerant bool) (err error) {
-	defer recoverEgress(ctx, net.JoinHostPort(ip.String(), strconv.Itoa(int(port))), &err)
+	defer recoverEgress(ctx, netip.AddrPortFrom(ip, port), &err)
 	eg, g, ok := guardEgress(ctx)
 	if !ok {
 		return nil
@@ -244,23 +244,20 @@ func decideEgress(ctx context.Context, eg *rules.Egress, g *guard, dec rules.Egr
 // recoverEgress turns a panic in an egress check (dials run on their own
 // goroutines, where a panic would end the process) into what the policy's
 // on_error asks for: a refusal when it says block, else the call goes on.
-// Without a Protector (the baseline) the call goes on.
-func recoverEgress(ctx context.Context, dest string, err *error) {
+// Without a Protector (the baseline) the call goes on. dest, when valid,
+// names the destination in the refusal.
+func recoverEgress(ctx context.Context, dest netip.AddrPort, err *error) {
 	if recover() == nil {
 		return
 	}
 	*err = nil
 	if g := guardFor(ctx); g != nil && g.engine.OnError() == rules.ActionBlock {
-		*err = egressRefusal(dest, "egress check failed")
+		d := ""
+		if dest.IsValid() {
+			d = dest.String()
+		}
+		*err = egressRefusal(d, "egress check failed")
 	}
-}
-
-// hostOf is req's URL host, for messages; "" without a URL.
-func hostOf(req *http.Request) string {
-	if req.URL == nil {
-		return ""
-	}
-	return req.URL.Host
 }
 
 // egressRefusal is a refusal that no policy rule decided: a dial whose
@@ -586,7 +583,7 @@ func (t *guardedTransport) CloseIdleConnections() {
 // is off.
 func checkRequest(req *http.Request, strict, resolve bool) (_ *egressCall, err error) {
 	ctx := req.Context()
-	defer recoverEgress(ctx, hostOf(req), &err)
+	defer recoverEgress(ctx, netip.AddrPort{}, &err)
 	eg, g, ok := guardEgress(ctx)
 	if !ok || req.URL == nil {
 		return nil, nil

@@ -889,7 +889,7 @@ func FuzzIndexFold(f *testing.F) {
 // through under allow and without a Protector.
 func TestRecoverEgress(t *testing.T) {
 	check := func(ctx context.Context) (err error) {
-		defer recoverEgress(ctx, "203.0.113.9:443", &err)
+		defer recoverEgress(ctx, netip.MustParseAddrPort("203.0.113.9:443"), &err)
 		panic("check bug")
 	}
 	if err := check(context.Background()); err != nil {
