@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // sinksFor compiles a policy made of a header and the given sinks
@@ -11,7 +13,7 @@ import (
 func sinksFor(t testing.TB, mode, sinks string) *Sinks {
 	t.Helper()
 	src := "version: 1\nname: sinks-test\nmode: " + mode + "\non_error: allow\n" + sinks
-	p, err := Parse("sinks-test.yaml", []byte(src))
+	p, err := policy.Parse("sinks-test.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
