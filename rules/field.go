@@ -35,7 +35,10 @@ type Match struct {
 	Source   Source
 	Path     string // the field path
 	Excerpt  string // short, redacted excerpt of the decoded value around the hit; never the whole value
-	Action   Action // what this rule alone asks for (monitor or block)
+	Action   Action // what this rule alone asks for (monitor or block), after its min_confidence
+	// Confidence of the finding; a match below its rule's min_confidence
+	// is reported (monitor) instead of taking the rule's action.
+	Confidence Confidence
 }
 
 // Decision is the result of one inspection. The zero value allows.

@@ -2,17 +2,18 @@ package rules
 
 import "github.com/lambda-rasp/lambda-rasp/rules/policy"
 
-// Action, Mode and Source are the policy's words ([policy.Action],
-// [policy.Mode], [policy.Source]), named here too because the engine's
-// results speak them.
+// Action, Mode, Source and Confidence are the policy's words
+// ([policy.Action], [policy.Mode], [policy.Source], [policy.Confidence]),
+// named here too because the engine's results speak them.
 type (
-	Action = policy.Action
-	Mode   = policy.Mode
-	Source = policy.Source
+	Action     = policy.Action
+	Mode       = policy.Mode
+	Source     = policy.Source
+	Confidence = policy.Confidence
 )
 
-// The actions, modes and sources (see the policy package), and the fixed
-// rule ids that sink checks report.
+// The actions, modes, sources and confidences (see the policy package),
+// and the fixed rule ids that sink checks report.
 const (
 	ActionAllow   = policy.ActionAllow
 	ActionMonitor = policy.ActionMonitor
@@ -30,6 +31,9 @@ const (
 	SourceBody       = policy.SourceBody
 	SourcePathParams = policy.SourcePathParams
 	SourceRecord     = policy.SourceRecord
+
+	ConfidenceHigh = policy.ConfidenceHigh
+	ConfidenceLow  = policy.ConfidenceLow
 
 	RuleEgressDeny    = policy.RuleEgressDeny
 	RuleSSRFSink      = policy.RuleSSRFSink

@@ -105,3 +105,22 @@ func ParseMode(s string) (Mode, error) {
 	}
 	return ModeBlock, fmt.Errorf("unknown mode %q (want block, monitor or off)", s)
 }
+
+// Confidence is how sure a match is. Built-in detectors mark findings
+// whose syntax also occurs in ordinary text as [ConfidenceLow]; user
+// match rules are [ConfidenceHigh].
+type Confidence uint8
+
+// The confidences, from most to least sure. The zero value is high.
+const (
+	ConfidenceHigh Confidence = iota
+	ConfidenceLow
+)
+
+// String returns "high" or "low".
+func (c Confidence) String() string {
+	if c == ConfidenceLow {
+		return "low"
+	}
+	return "high"
+}
