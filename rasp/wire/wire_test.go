@@ -18,7 +18,8 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Encode() error = %v", err)
 	}
-	got, err := Decode(b)
+	var got Event
+	err = Decode(b, &got)
 	if err != nil {
 		t.Fatalf("Decode(%s) error = %v", b, err)
 	}
@@ -45,7 +46,8 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Decode([]byte(tt.give))
+			var e Event
+			err := Decode([]byte(tt.give), &e)
 			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
 				t.Errorf("Decode() error = %v, want %v", err, tt.want)
 			}
@@ -82,7 +84,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"v":1,"kind":"inspection","time":"2026-11-23T03:00:00Z","src":"apigw-v2","dur_ns":1200}`))
 	f.Add([]byte(`{"v":1,"kind":"egress","dest":"169.254.169.254:80","action":"block","dropped":5}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := Decode(b)
+		var e Event
+		err := Decode(b, &e)
 		if err != nil {
 			return
 		}
@@ -93,7 +96,8 @@ func FuzzDecode(f *testing.F) {
 			}
 			t.Fatalf("Encode(Decode(%q)) error = %v", b, err)
 		}
-		again, err := Decode(out)
+		var again Event
+		err = Decode(out, &again)
 		if err != nil {
 			t.Fatalf("Decode(Encode(e)) error = %v", err)
 		}
