@@ -206,20 +206,17 @@ func skipSpace(b []byte, i int) int {
 
 func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
 
-// interned are the values of the low-cardinality fields, shared instead
-// of allocated per event.
+// interned are the kinds and the bounded label values, shared instead of
+// allocated per event.
 var interned = func() map[string]string {
 	m := map[string]string{}
-	for _, v := range []string{
-		"inspection", "detection", "egress", "sink",
-		"allow", "monitor", "block",
-		"apigw-v1", "apigw-v2", "alb", "function-url", "websocket", "sqs", "sns", "eventbridge", "s3", "kinesis", "dynamodb", "json",
-		"query", "path", "headers", "cookies", "body", "pathParams", "record", "unknown",
-		"sqli", "xss", "cmdi", "traversal", "ssrf", "jndi", "nosql", "ssti", "proto", "crlf", "custom", "exec", "file", "argi", "sql",
-		"public", "private", "loopback", "link_local", "metadata", "lambda_api", "unspecified", "other",
-		"sqli-sink", "ssrf-sink", "cmdi-sink", "argi-sink", "exec-deny", "file-deny", "traversal-sink", "egress-deny",
-	} {
-		m[v] = v
+	for _, k := range []Kind{KindInspection, KindDetection, KindEgress, KindSink} {
+		m[string(k)] = string(k)
+	}
+	for _, vs := range labelValues {
+		for _, v := range vs {
+			m[v] = v
+		}
 	}
 	return m
 }()

@@ -106,3 +106,30 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestLabels(t *testing.T) {
+	tests := []struct {
+		give  Label
+		value string
+		want  bool
+	}{
+		{LabelAction, "block", true},
+		{LabelAction, "Block", false},
+		{LabelCategory, "argi", false}, // argument injection is reported as cmdi
+		{LabelClass, "metadata", true},
+		{LabelReason, ReasonLimits, true},
+		{LabelReason, ReasonBudget, true},
+		{LabelFieldSource, "pathParams", true},
+		{numLabels, "block", false},
+	}
+	for _, tt := range tests {
+		if got := tt.give.Has(tt.value); got != tt.want {
+			t.Errorf("Label(%d).Has(%q) = %v, want %v", tt.give, tt.value, got, tt.want)
+		}
+	}
+	vs := LabelSink.Values()
+	vs[0] = "changed"
+	if LabelSink.Values()[0] == "changed" {
+		t.Error("Values() returned shared state")
+	}
+}
