@@ -2,6 +2,7 @@ package wire
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,28 @@ func TestLabels(t *testing.T) {
 	vs[0] = "changed"
 	if LabelSink.Values()[0] == "changed" {
 		t.Error("Values() returned shared state")
+	}
+}
+
+func TestLogFields(t *testing.T) {
+	long := strings.Repeat("é", 300)
+	e := Event{Function: "orders", RuleID: "sqli", Action: "block", Excerpt: long, Class: "metadata", PolicyVersion: "abc"}
+	got := e.LogFields(nil)
+	want := []LogField{
+		{"function", "orders"}, {"rule", "sqli"}, {"action", "block"},
+		{"excerpt", Truncate(long, MaxLogExcerpt-3)}, {"class", "metadata"}, {"policy_version", "abc"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("LogFields() = %q, want %q", got, want)
+	}
+	if n := len(got[3].Value); n > MaxLogExcerpt {
+		t.Errorf("excerpt is %d bytes, over %d", n, MaxLogExcerpt)
+	}
+	// Every Event field a log line carries has a key: setting them all
+	// yields every key once.
+	all := Event{Function: "f", RequestID: "r", EventSource: "s", RuleID: "r", Category: "c", Action: "a", Source: "s",
+		Path: "p", Excerpt: "e", Sink: "s", Dest: "d", Class: "c", Reason: "r", PolicyVersion: "v"}
+	if got := all.LogFields(nil); len(got) != len(logFields) {
+		t.Errorf("LogFields() of a full event = %d fields, want %d", len(got), len(logFields))
 	}
 }

@@ -17,10 +17,7 @@ const Other = "other"
 const None = "none"
 
 // MaxExcerpt is the longest excerpt, in bytes, written to the security log.
-const MaxExcerpt = 200
-
-// maxField bounds the other free-text fields of a security log line.
-const maxField = 512
+const MaxExcerpt = wire.MaxLogExcerpt
 
 // The invocation statuses of lambda_rasp_invocations_total.
 const (
@@ -236,30 +233,18 @@ func (m *Metrics) rule(id string) string {
 	return Other
 }
 
-// log writes the security log line of e, omitting empty fields.
+// log writes the security log line of e (wire.Event.LogFields), with
+// the extension's function name.
 func (m *Metrics) log(e *wire.Event) {
-	if ce := m.seclog.Check(zap.WarnLevel, "security event"); ce != nil {
-		fields := make([]zap.Field, 0, 14)
-		add := func(k, v string, n int) {
-			if v != "" {
-				fields = append(fields, zap.String(k, wire.Truncate(v, n)))
-			}
+	if ce := m.seclog.Check(zap.WarnLevel, wire.LogMessage); ce != nil {
+		ev := *e
+		ev.Function = m.function
+		var buf [16]wire.LogField
+		lf := ev.LogFields(buf[:0])
+		fields := make([]zap.Field, len(lf))
+		for i, f := range lf {
+			fields[i] = zap.String(f.Key, f.Value)
 		}
-		// "…" is 3 bytes: cut so the result stays within the bound.
-		add("function", m.function, maxField)
-		add("request_id", e.RequestID, 128)
-		add("event_source", e.EventSource, 64)
-		add("rule", e.RuleID, 128)
-		add("category", e.Category, 64)
-		add("action", e.Action, 32)
-		add("source", e.Source, 32)
-		add("path", e.Path, maxField-3)
-		add("excerpt", e.Excerpt, MaxExcerpt-3)
-		add("sink", e.Sink, 32)
-		add("dest", e.Dest, maxField-3)
-		add("class", e.Class, 32)
-		add("reason", e.Reason, maxField-3)
-		add("policy_version", e.PolicyVersion, 128)
 		ce.Write(fields...)
 	}
 }
