@@ -108,6 +108,9 @@ func templateExpr(body, open string) bool {
 	if strings.Contains(b, "__") {
 		return true
 	}
+	if open == "{{" && goTemplate(b) {
+		return true
+	}
 	operator := false
 	for i := 0; i < len(b); i++ {
 		switch c := b[i]; c {
@@ -129,6 +132,28 @@ func templateExpr(body, open string) bool {
 		if b == r || strings.HasPrefix(b, r) && len(b) > len(r) && (b[len(r)] == '.' || b[len(r)] == '(') {
 			return true
 		}
+	}
+	return false
+}
+
+// goTemplate reports a Go text/template or html/template action: the dot
+// or a field chain on it ({{.}}, {{ .Config.Password }}), a control word
+// (range, with, if, define, template, block), or a built-in function
+// applied to an argument ({{ index .Secrets 0 }}, {{ js . }}, {{ len . }}).
+// A bare name ({{name}}) is a Mustache variable and stays out.
+func goTemplate(b string) bool {
+	if b[0] == '.' || b[0] == '$' {
+		// {{.}}, {{.Field}}, {{$x := .}}; not {{...}} or {{..}}.
+		return len(b) == 1 || b[1] != '.'
+	}
+	word, rest, _ := strings.Cut(b, " ")
+	rest = strings.TrimSpace(rest)
+	switch word {
+	case "range", "with", "if", "define", "template", "block":
+		return rest != ""
+	case "index", "len", "slice", "js", "html", "print", "printf", "println", "call", "urlquery", "and", "or", "not",
+		"eq", "ne", "lt", "le", "gt", "ge":
+		return rest != "" && (rest[0] == '.' || rest[0] == '$' || rest[0] == '"')
 	}
 	return false
 }
