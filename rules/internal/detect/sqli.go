@@ -80,7 +80,57 @@ func (sqli) Detect(sc *Scratch, in Input) (Finding, bool) {
 	if sqlInProse(sc) {
 		return lowHit(d, 0, len(d), "libinjection fingerprint in prose")
 	}
+	if quotedWords(sc.Compact()) {
+		return lowHit(d, 0, len(d), "libinjection fingerprint on quoted words")
+	}
 	return hit(d, 0, len(d), "libinjection fingerprint")
+}
+
+// quotedWords reports a value whose quotes only quote single words or
+// symbols, as product titles and search phrases do ("LIKE" STAMP, SMALL
+// "&" SIGN): the quotes of each kind pair up, each quoted part is one
+// token with no space at its edges, at least one word stands outside the
+// quotes and none of those is a SQL keyword, and the value holds no
+// comparison, call, variable, statement break or comment. An injection that closes
+// a literal leaves a quote unpaired or puts spaces and operators between
+// its quotes (1' OR 'x).
+func quotedWords(c string) bool {
+	if strings.ContainsAny(c, "=();#<>@$%") || strings.Contains(c, "--") || strings.Contains(c, "/*") {
+		return false
+	}
+	outside := 0 // unquoted words, none of them SQL
+	for i := 0; i < len(c); i++ {
+		if isLetter(c[i]) {
+			j := i
+			for j < len(c) && (isWord(c[j]) || c[j] >= 0x80) {
+				j++
+			}
+			if isSQLWord(c[i:j]) {
+				return false
+			}
+			outside++
+			i = j - 1
+			continue
+		}
+		q := c[i]
+		if q != '\'' && q != '"' && q != '`' {
+			continue
+		}
+		if q == '\'' && i > 0 && i+1 < len(c) && isLetter(c[i-1]) && isLetter(c[i+1]) {
+			continue // an apostrophe
+		}
+		j := strings.IndexByte(c[i+1:], q)
+		if j <= 0 {
+			return false
+		}
+		part := c[i+1 : i+1+j]
+		if len(part) > 24 || !quotedToken(part) {
+			return false
+		}
+		i += j + 1
+	}
+	// A quoted word alone ('OR', "*") is the probe itself.
+	return outside > 0
 }
 
 // sqlInProse reports a value that reads as prose and holds no
@@ -262,6 +312,9 @@ func sqlSyntax(c string) (int, int) {
 				continue
 			}
 			e := start + len(p)
+			if e < len(c) && isWord(c[e]) && isWord(p[len(p)-1]) {
+				continue // "union selected a few friends"
+			}
 			if w == "case" && !strings.Contains(ahead(c, e), " then ") {
 				// CASE WHEN ... THEN, not "in case when it rains".
 				continue
@@ -405,10 +458,8 @@ func sqlGrammar(sc *Scratch) (Finding, bool) {
 		}
 	}
 	term := sqlTerminator(c)
-	if term && (firstQuoteBreakout(c) || numericBreakout(c)) {
-		if proseLike(c) {
-			return lowHit(c, 0, len(c), "literal broken out and commented, in prose")
-		}
+	if term && (firstQuoteBreakout(c) || numericBreakout(c)) && !(proseLike(c) && !sqlDense(c)) {
+		// (In prose the fingerprint and phrase checks below decide.)
 		return hit(c, 0, len(c), "literal broken out and commented")
 	}
 	if i := quoteComment(c); i >= 0 {
@@ -535,4 +586,21 @@ func foldLookalikes(dst []byte, s string) ([]byte, bool) {
 		i += size
 	}
 	return dst, changed
+}
+
+// quotedToken reports a word (letters, digits, '.', '-', '_') or one or
+// two symbols: what a title quotes ("LIKE", "&", "**").
+func quotedToken(p string) bool {
+	word, sym := 0, 0
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case isWord(c) || c >= 0x80 || c == '.' || c == '-':
+			word++
+		case c == ' ' || c == '+' || c == '\t':
+			return false
+		default:
+			sym++
+		}
+	}
+	return word > 0 && sym == 0 || word == 0 && sym <= 2
 }
