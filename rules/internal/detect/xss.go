@@ -363,7 +363,7 @@ func scriptURL(l string) (int, int) {
 			}
 			if n == len(s) {
 				k = skipCtl(l, k)
-				if k < len(l) && l[k] == ':' {
+				if k < len(l) && l[k] == ':' && scriptCode(l, k+1) {
 					return i, k + 1
 				}
 			}
@@ -431,4 +431,17 @@ func eventHandler(l string) (int, int) {
 		}
 	}
 	return -1, -1
+}
+
+// scriptCode reports whether the first token after a script scheme's
+// colon at l[k:] is code (a call, template, assignment, index, escape,
+// comment or string), not a word of prose: "JavaScript: the good parts"
+// names a language.
+func scriptCode(l string, k int) bool {
+	k = skipCtl(l, k)
+	e := k
+	for e < len(l) && l[e] > ' ' {
+		e++
+	}
+	return strings.ContainsAny(l[k:e], "(`=[%\\/'\";.&{+")
 }
