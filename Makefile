@@ -46,7 +46,7 @@ layer:
 	$(GO) run ./layer/cmd/mklayer -version $(VERSION) -out dist
 
 demo:
-	$(GO) run ./layer/cmd/demo
+	$(GO) run ./layer/demo
 
 # Every fuzz target for FUZZTIME (default 30s); fuzz-smoke runs each briefly.
 fuzz:
