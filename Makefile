@@ -77,13 +77,21 @@ clean:
 	rm -rf bin dist
 
 # AWS SAM builds (layer/deploy/sam/template.yaml, BuildMethod: makefile).
-# SAM sets ARTIFACTS_DIR; the architecture follows the template (arm64).
+# SAM sets ARTIFACTS_DIR; one layer target per architecture, the function
+# follows the template (arm64).
 SAM_GOARCH ?= arm64
 
-build-LambdaRaspLayer:
+define sam-layer
 	mkdir -p $(ARTIFACTS_DIR)/extensions $(ARTIFACTS_DIR)/lambda-rasp
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(SAM_GOARCH) $(GO) build $(BUILDFLAGS) -o $(ARTIFACTS_DIR)/extensions/lambda-rasp ./extension
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(1) $(GO) build $(BUILDFLAGS) -o $(ARTIFACTS_DIR)/extensions/lambda-rasp ./extension
 	cp rules/policies/default.yaml $(ARTIFACTS_DIR)/lambda-rasp/policy.yaml
+endef
+
+build-LambdaRaspLayerX8664:
+	$(call sam-layer,amd64)
+
+build-LambdaRaspLayerArm64:
+	$(call sam-layer,arm64)
 
 build-DemoFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(SAM_GOARCH) $(GO) build $(BUILDFLAGS) -tags lambda.norpc -o $(ARTIFACTS_DIR)/bootstrap ./layer/demo/fn
