@@ -32,7 +32,8 @@ const maxScanLine = 8 << 20
 //	 "matches":[{"rule":"sqli","category":"sqli","path":"query.id"}],"duration_ns":8123}
 //
 // --format text prints "ID ACTION RULES" per line instead. Exit 1 when
-// an event matched a rule or a line could not be decided; 2 on a usage
+// an event matched a rule, its inspection did not complete (a limit, the
+// time budget) or a line could not be decided; 2 on a usage
 // error, an invalid --policy or a read or write failure.
 func runScan(args []string, stdout, stderr io.Writer) int {
 	return scanCmd(args, os.Stdin, stdout, stderr, time.Now)
@@ -91,6 +92,8 @@ type scanResult struct {
 	Rules      []string    `json:"rules"`
 	Matches    []scanMatch `json:"matches"`
 	DurationNS int64       `json:"duration_ns"`
+
+	incomplete bool // inspection did not complete (limits, budget, panic)
 }
 
 // scanError is the output line for a line that could not be scanned.
@@ -118,7 +121,7 @@ func scan(r io.Reader, w io.Writer, eng *rules.Engine, now func() time.Time, asJ
 			} else {
 				out = scanOne(line, strconv.Itoa(n), eng, lim, now)
 			}
-			if res, ok := out.(scanResult); !ok || len(res.Matches) > 0 {
+			if res, ok := out.(scanResult); !ok || len(res.Matches) > 0 || res.incomplete {
 				findings++
 			}
 			b, merr := scanLine(out, asJSON)
@@ -183,6 +186,7 @@ func scanOne(line []byte, lineID string, eng *rules.Engine, lim adapter.Limits, 
 		Rules:      matchedRules(d),
 		Matches:    make([]scanMatch, 0, len(d.Matches)),
 		DurationNS: now().Sub(start).Nanoseconds(),
+		incomplete: d.Err != nil,
 	}
 	for _, m := range d.Matches {
 		res.Matches = append(res.Matches, scanMatch{Rule: m.RuleID, Category: m.Category, Path: m.Path})
