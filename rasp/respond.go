@@ -134,13 +134,21 @@ var errNotJSON = errors.New("lambda-rasp: a response stream is not JSON")
 // passedOn is a response handed to aws-lambda-go's runtime loop as the
 // handler returned it: the loop reads it while posting (a stream stays a
 // stream), posts it with its content type and closes it afterwards.
-type passedOn struct{ r io.Reader }
+type passedOn struct {
+	r    io.Reader
+	done func() // run once, at the first Close
+	once sync.Once
+}
 
 // Read reads the handler's response.
 func (s *passedOn) Read(p []byte) (int, error) { return s.r.Read(p) }
 
-// Close closes the handler's response when it can be closed.
+// Close closes the handler's response when it can be closed, and ends
+// the invocation.
 func (s *passedOn) Close() error {
+	if s.done != nil {
+		defer s.once.Do(s.done)
+	}
 	if c, ok := s.r.(io.Closer); ok {
 		return c.Close()
 	}

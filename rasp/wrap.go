@@ -225,7 +225,8 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		// Neither next's response nor a block response is shared.
 		return h.invokeBytes(ctx, payload)
 	}
-	r, err := h.respond(ctx, payload)
+	r, inv, err := h.respond(ctx, payload)
+	defer h.p.end(inv)
 	if err != nil {
 		return nil, err
 	}
@@ -236,11 +237,15 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 // may answer with a reader: the response reaches the runtime loop as the
 // handler returned it.
 func (h *handler) stream(ctx context.Context, ev rawEvent) (io.Reader, error) {
-	r, err := h.respond(ctx, ev)
+	r, inv, err := h.respond(ctx, ev)
 	if err != nil {
+		h.p.end(inv)
 		return nil, err
 	}
-	return &passedOn{r: r}, nil
+	// A streaming handler may go on writing its body after it returned:
+	// the invocation stays in flight until the runtime loop closes the
+	// response.
+	return &passedOn{r: r, done: func() { h.p.end(inv) }}, nil
 }
 
 // invokeBytes is Invoke for a next that returns bytes of its own.
@@ -250,6 +255,7 @@ func (h *handler) invokeBytes(ctx context.Context, payload []byte) ([]byte, erro
 		return h.next.Invoke(ctx, payload)
 	}
 	inv, ev := p.begin(ctx, payload)
+	defer p.end(inv)
 	if !inv.Decision.Blocked() {
 		return h.next.Invoke(newContext(ctx, inv), payload)
 	}
@@ -258,25 +264,29 @@ func (h *handler) invokeBytes(ctx context.Context, payload []byte) ([]byte, erro
 }
 
 // respond inspects payload, then calls next or answers in its place. The
-// response is the caller's to read and then close (when an io.Closer).
-func (h *handler) respond(ctx context.Context, payload []byte) (io.Reader, error) {
+// response is the caller's to read and then close (when an io.Closer);
+// the caller ends inv (nil when protection is off) once next is done
+// with it ([Protector.end]).
+func (h *handler) respond(ctx context.Context, payload []byte) (io.Reader, *Invocation, error) {
 	p := h.p
 	if p.g.engine.Mode() == rules.ModeOff {
-		return h.call(ctx, payload)
+		r, err := h.call(ctx, payload)
+		return r, nil, err
 	}
 	inv, ev := p.begin(ctx, payload)
 	if !inv.Decision.Blocked() {
-		return h.call(newContext(ctx, inv), payload)
+		r, err := h.call(newContext(ctx, inv), payload)
+		return r, inv, err
 	}
 	p.blocked.Add(1)
 	if h.httpStream && ev != nil && isHTTP(ev.Source) {
-		return p.streamResponse(inv.RequestID), nil
+		return p.streamResponse(inv.RequestID), inv, nil
 	}
 	b, err := p.block(ctx, ownedNext{h}, payload, ev, inv)
 	if err != nil {
-		return nil, err
+		return nil, inv, err
 	}
-	return newJSONResponse(b), nil
+	return newJSONResponse(b), inv, nil
 }
 
 // ownedNext is next seen through its reader-returning function, with
@@ -297,11 +307,19 @@ func (p *Protector) begin(ctx context.Context, payload []byte) (*Invocation, *ad
 	p.invocations.Add(1)
 	inv := &Invocation{g: p.g}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		inv.RequestID = lc.AwsRequestID
+		inv.RequestID, inv.TenantID = lc.AwsRequestID, lc.TenantID
 	}
 	ev := p.inspect(ctx, payload, inv)
 	p.report(inv)
+	p.g.inflight.add(inv)
 	return inv, ev
+}
+
+// end takes inv (nil: none) out of the invocations in flight.
+func (p *Protector) end(inv *Invocation) {
+	if inv != nil {
+		p.g.inflight.remove(inv)
+	}
 }
 
 // inspect runs the adapter and the engine, filling inv. Its own panics
@@ -337,7 +355,7 @@ func (p *Protector) inspect(ctx context.Context, payload []byte, inv *Invocation
 func (p *Protector) internalError(inv *Invocation, err error) {
 	p.internalErrors.Add(1)
 	inv.Decision = rules.Decision{Action: p.g.engine.OnError(), Truncated: true, Err: err}
-	p.log.Warn("inspection error", zap.Error(err), zap.String("request_id", inv.RequestID))
+	p.log.Warn("inspection error", zap.Error(err), zap.String("request_id", inv.RequestID), zap.String("tenant_id", inv.TenantID))
 }
 
 // report emits the inspection event and one detection per match.
@@ -348,6 +366,7 @@ func (p *Protector) report(inv *Invocation) {
 		Kind:          wire.KindInspection,
 		Function:      g.function,
 		RequestID:     inv.RequestID,
+		TenantID:      inv.TenantID,
 		EventSource:   inv.EventSource,
 		Action:        d.Action.String(),
 		PolicyVersion: ver,
@@ -365,6 +384,7 @@ func (p *Protector) report(inv *Invocation) {
 			Kind:          wire.KindDetection,
 			Function:      g.function,
 			RequestID:     inv.RequestID,
+			TenantID:      inv.TenantID,
 			EventSource:   inv.EventSource,
 			Action:        m.Action.String(),
 			RuleID:        m.RuleID,

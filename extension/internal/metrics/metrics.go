@@ -251,6 +251,7 @@ func (m *Metrics) log(e *wire.Event) {
 		// "…" is 3 bytes: cut so the result stays within the bound.
 		add("function", m.function, maxField)
 		add("request_id", e.RequestID, 128)
+		add("tenant_id", e.TenantID, 128)
 		add("event_source", e.EventSource, 64)
 		add("rule", e.RuleID, 128)
 		add("category", e.Category, 64)
