@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/lambda-rasp/lambda-rasp/layer/lambdasim"
 )
 
 // The kinds of invocation the load mixes, each with its expected verdict.
@@ -324,8 +326,7 @@ func drive(t *testing.T, invoke invoker, calls []*call, workers int, knownID boo
 // buildFunction compiles testdata/fn as a provided.al2023 bootstrap;
 // with the race detector on when the test binary has it, so a data race
 // in the wrapper under concurrent invocations ends the function.
-func buildFunction(t testing.TB, out string) {
-	t.Helper()
+func buildFunction(out string) error {
 	args := []string{"build", "-trimpath", "-tags", "lambda.norpc", "-o", out}
 	env := append(os.Environ(), "CGO_ENABLED=0")
 	if raceEnabled {
@@ -335,6 +336,49 @@ func buildFunction(t testing.TB, out string) {
 	cmd := exec.Command("go", append(args, "./testdata/fn")...)
 	cmd.Env = env
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the function: %v\n%s", err, b)
+		return fmt.Errorf("build the function: %w\n%s", err, b)
+	}
+	return nil
+}
+
+// Paths of the programs TestMain builds once.
+var (
+	fnBin  string // testdata/fn
+	extBin string // the lambda-rasp extension
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "managed-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	fnBin, extBin = filepath.Join(dir, "bootstrap"), filepath.Join(dir, "lambda-rasp")
+	if err := buildFunction(fnBin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := lambdasim.BuildGo(context.Background(), "", "../../../extension", extBin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// copyExecutable copies the program src to dst, readable and executable
+// by everyone (AWS's emulator runs it as another user).
+func copyExecutable(t testing.TB, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(err)
 	}
 }

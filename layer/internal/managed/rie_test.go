@@ -70,10 +70,8 @@ func TestConcurrentInvokesRIE(t *testing.T) {
 	}
 	claimDir(t, taskDir)
 	claimDir(t, extensionsDir)
-	buildFunction(t, filepath.Join(taskDir, "bootstrap"))
-	if err := lambdasim.BuildGo(context.Background(), "", "../../../extension", filepath.Join(extensionsDir, "lambda-rasp")); err != nil {
-		t.Fatal(err)
-	}
+	copyExecutable(t, fnBin, filepath.Join(taskDir, "bootstrap"))
+	copyExecutable(t, extBin, filepath.Join(extensionsDir, "lambda-rasp"))
 	data := filepath.Join(taskDir, "data")
 	if err := os.Mkdir(data, 0o755); err != nil {
 		t.Fatal(err)

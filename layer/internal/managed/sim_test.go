@@ -35,16 +35,17 @@ func (b *syncBuffer) String() string {
 
 // simFunction starts the function and the lambda-rasp extension in the
 // simulator in managed-instances mode with 8 poll loops.
-func simFunction(t *testing.T, env map[string]string) (*lambdasim.Sim, *syncBuffer) {
+func simFunction(t *testing.T, env map[string]string) (s *lambdasim.Sim, out *syncBuffer, data string) {
 	t.Helper()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "task", "bootstrap")
-	buildFunction(t, bin)
 	exts := filepath.Join(dir, "extensions")
-	if err := lambdasim.BuildGo(context.Background(), "", "../../../extension", filepath.Join(exts, "lambda-rasp")); err != nil {
+	if err := os.Mkdir(exts, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	data := filepath.Join(dir, "data")
+	if err := os.Symlink(extBin, filepath.Join(exts, "lambda-rasp")); err != nil {
+		t.Fatal(err)
+	}
+	data = filepath.Join(dir, "data")
 	if err := os.Mkdir(data, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -59,9 +60,9 @@ func simFunction(t *testing.T, env map[string]string) (*lambdasim.Sim, *syncBuff
 	for k, v := range env {
 		cfgEnv[k] = v
 	}
-	out := &syncBuffer{}
+	out = &syncBuffer{}
 	s, err := lambdasim.New(lambdasim.Config{
-		Bootstrap: bin, ExtensionsDir: exts, ManagedInstances: true, MaxConcurrency: 8,
+		Bootstrap: fnBin, ExtensionsDir: exts, ManagedInstances: true, MaxConcurrency: 8,
 		Timeout: 30 * time.Second, InitTimeout: time.Minute, Env: cfgEnv, Stdout: out, Stderr: out,
 	})
 	if err != nil {
@@ -75,7 +76,7 @@ func simFunction(t *testing.T, env map[string]string) (*lambdasim.Sim, *syncBuff
 			t.Logf("children's output (last 8 KB):\n%s", tail(out.String(), 8<<10))
 		}
 	})
-	return s, out
+	return s, out, data
 }
 
 func tail(s string, n int) string {
@@ -104,7 +105,7 @@ func simInvoker(s *lambdasim.Sim) invoker {
 // tenant. Before the wrapper owned its response bytes, about 1 in 200
 // callers got another request's response here.
 func TestConcurrentInvokes(t *testing.T) {
-	s, out := simFunction(t, nil)
+	s, out, _ := simFunction(t, nil)
 	calls := makeCalls(2000, true)
 	byID := drive(t, simInvoker(s), calls, 8, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -119,7 +120,7 @@ func TestConcurrentInvokes(t *testing.T) {
 // function declared to return any, whose responses rasp.Start hands to
 // the runtime loop as readers.
 func TestConcurrentInvokesStreamingEntry(t *testing.T) {
-	s, _ := simFunction(t, map[string]string{"FN_RETURN": "any"})
+	s, _, _ := simFunction(t, map[string]string{"FN_RETURN": "any"})
 	drive(t, simInvoker(s), makeCalls(200, true), 8, true)
 }
 

@@ -15,8 +15,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -97,7 +99,32 @@ func answer(ctx context.Context, raw json.RawMessage) (any, error) {
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: map[string]string{"content-type": "application/json"}, Body: string(b)}, nil
 }
 
+// stream answers a Function URL request with a response stream whose
+// second chunk waits until the file named by the release query parameter
+// exists in $FN_DATA_DIR: the caller creates it once it has read the
+// first chunk, which it can only do if the response streams.
+func stream(ctx context.Context, req *events.LambdaFunctionURLRequest) (*events.LambdaFunctionURLStreamingResponse, error) {
+	lc, _ := lambdacontext.FromContext(ctx)
+	release := filepath.Join(os.Getenv("FN_DATA_DIR"), filepath.Base(req.QueryStringParameters["release"]))
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = pw.Write([]byte("first chunk of " + lc.AwsRequestID + "\n"))
+		for range 3000 {
+			if _, err := os.Stat(release); err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		_, _ = pw.Write([]byte("second chunk of " + lc.AwsRequestID + "\n"))
+		_ = pw.Close()
+	}()
+	return &events.LambdaFunctionURLStreamingResponse{StatusCode: 201, Headers: map[string]string{"content-type": "text/plain"}, Body: pr}, nil
+}
+
 func main() {
+	if os.Getenv("FN_RETURN") == "stream" {
+		rasp.Start(stream)
+	}
 	if os.Getenv("FN_RETURN") == "any" {
 		rasp.Start(handleAny, rasp.WithPartialBatch(true))
 	}
