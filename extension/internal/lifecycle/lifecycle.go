@@ -105,6 +105,10 @@ type runner struct {
 	srv    *export.Server
 	expCfg export.Config
 	exps   []export.Exporter
+	// backoff holds each exporter's failures (by exporter name): a
+	// failing exporter is skipped for a while instead of costing the
+	// export timeout on every due export.
+	backoff map[string]*export.Backoff
 
 	exportMu   sync.Mutex
 	lastExport time.Time
@@ -217,8 +221,10 @@ func (r *runner) prepare(ctx context.Context) *InitError {
 	if err != nil {
 		return &InitError{Type: ErrTypeInvalidConfig, Err: err}
 	}
+	r.backoff = make(map[string]*export.Backoff, len(r.exps))
 	for _, e := range r.exps {
 		r.m.InitExporter(e.Name())
+		r.backoff[e.Name()] = &export.Backoff{}
 	}
 
 	socket := wire.SocketPath(r.getenv)
@@ -340,7 +346,7 @@ func (r *runner) invoke(ctx context.Context, ev extapi.Event) {
 	r.drain()
 	if due {
 		if d := capToDeadline(r.expCfg.Timeout, ev); d > 0 {
-			r.export(context.WithoutCancel(ctx), time.Now().Add(d))
+			r.export(context.WithoutCancel(ctx), time.Now().Add(d), false)
 		}
 	}
 }
@@ -410,16 +416,18 @@ func (r *runner) exportEvery(ctx context.Context, stop <-chan struct{}) {
 			return
 		case <-t.C:
 			r.drain()
-			r.export(context.WithoutCancel(ctx), time.Now().Add(r.expCfg.Timeout))
+			r.export(context.WithoutCancel(ctx), time.Now().Add(r.expCfg.Timeout), false)
 		}
 	}
 }
 
 // shutdown drains, exports within deadline minus the margin and closes.
+// The last export goes to every exporter, backed off or not: it is the
+// environment's last chance and no invocation waits for it.
 func (r *runner) shutdown(deadline time.Time) {
 	r.drain()
 	if len(r.exps) > 0 {
-		r.export(context.Background(), deadline.Add(-shutdownMargin))
+		r.export(context.Background(), deadline.Add(-shutdownMargin), true)
 	}
 }
 
@@ -430,11 +438,22 @@ type result struct {
 
 // export sends the registry to every exporter in parallel and returns by
 // deadline (plus a short grace); an exporter that fails or has not
-// answered by then is counted in export_errors_total.
-func (r *runner) export(ctx context.Context, deadline time.Time) {
+// answered by then is counted in export_errors_total. Exporters in
+// backoff are skipped unless all is set.
+func (r *runner) export(ctx context.Context, deadline time.Time, all bool) {
 	r.exportMu.Lock()
 	defer r.exportMu.Unlock()
-	r.lastExport = time.Now()
+	now := time.Now()
+	r.lastExport = now
+	var exps []export.Exporter
+	for _, e := range r.exps {
+		if all || r.backoff[e.Name()].Allow(now) {
+			exps = append(exps, e)
+		}
+	}
+	if len(exps) == 0 {
+		return
+	}
 	mfs, err := r.m.Registry().Gather()
 	if err != nil {
 		r.log.Warn("gather failed", zap.Error(err))
@@ -442,12 +461,12 @@ func (r *runner) export(ctx context.Context, deadline time.Time) {
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	results := make(chan result, len(r.exps))
-	for _, e := range r.exps {
+	results := make(chan result, len(exps))
+	for _, e := range exps {
 		go func() { results <- result{e.Name(), e.Export(ctx, mfs)} }()
 	}
 	pending := map[string]bool{}
-	for _, e := range r.exps {
+	for _, e := range exps {
 		pending[e.Name()] = true
 	}
 	done := ctx.Done()
@@ -460,15 +479,29 @@ func (r *runner) export(ctx context.Context, deadline time.Time) {
 				r.m.ExportError(res.name)
 				r.log.Warn("export failed", zap.String("exporter", res.name), zap.String("error", redact(res.err)))
 			}
+			r.record(res.name, res.err != nil)
 		case <-done:
 			done, grace = nil, time.After(exportGrace)
 		case <-grace:
 			for name := range pending {
 				r.m.ExportError(name)
 				r.log.Warn("export timed out", zap.String("exporter", name), zap.Time("deadline", deadline))
+				r.record(name, true)
 			}
 			return
 		}
+	}
+}
+
+// record notes an export's outcome in its exporter's backoff.
+func (r *runner) record(name string, failed bool) {
+	b := r.backoff[name]
+	if b == nil {
+		return
+	}
+	if skip := b.Record(time.Now(), failed); skip > 0 {
+		r.log.Warn("exporter backed off", zap.String("exporter", name),
+			zap.Int("consecutive_failures", b.Failures()), zap.Duration("skipped_for", skip))
 	}
 }
 
