@@ -39,3 +39,9 @@ variable "pushgateway_url" {
   type        = string
   default     = ""
 }
+
+variable "alarm_topic_arn" {
+  description = "Optional SNS topic ARN notified by the lambda-rasp CloudWatch alarms."
+  type        = string
+  default     = ""
+}
