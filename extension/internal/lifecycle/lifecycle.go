@@ -19,6 +19,8 @@ import (
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/extapi"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/ingest"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/metrics"
+	"github.com/lambda-rasp/lambda-rasp/extension/internal/ocsf"
+	"github.com/lambda-rasp/lambda-rasp/extension/internal/otlp"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/telemetryapi"
 	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 	"github.com/lambda-rasp/lambda-rasp/rules"
@@ -70,8 +72,12 @@ type Config struct {
 	Stdout io.Writer
 	// Log is the operational log; nil discards.
 	Log *zap.Logger
-	// SecurityLog receives security events; nil discards.
+	// SecurityLog receives security events; nil discards. With
+	// LAMBDA_RASP_LOG_FORMAT=ocsf they go to Stdout as OCSF Detection
+	// Findings instead.
 	SecurityLog *zap.Logger
+	// Version is the extension's version, written in OCSF findings.
+	Version string
 }
 
 // InitError is returned by Run when Init failed and was reported to Lambda
@@ -109,6 +115,7 @@ type runner struct {
 	// failing exporter is skipped for a while instead of costing the
 	// export timeout on every due export.
 	backoff map[string]*export.Backoff
+	otel    *otlp.Exporter // nil unless OTEL_EXPORTER_OTLP_* enable it
 
 	exportMu   sync.Mutex
 	lastExport time.Time
@@ -205,7 +212,17 @@ func (r *runner) prepare(ctx context.Context) *InitError {
 	for _, in := range eng.Policy().Inputs {
 		ids = append(ids, in.ID)
 	}
-	r.m = metrics.New(function, ids, r.cfg.SecurityLog)
+	format, err := ocsf.ParseFormat(r.getenv(ocsf.EnvLogFormat))
+	if err != nil {
+		r.m = metrics.New(function, ids, r.cfg.SecurityLog)
+		return &InitError{Type: ErrTypeInvalidConfig, Err: err}
+	}
+	if format == ocsf.FormatOCSF {
+		r.m = metrics.New(function, ids, nil)
+		r.m.AddSink(ocsf.New(r.cfg.Stdout, r.cfg.Version, r.getenv(export.EnvRegion)))
+	} else {
+		r.m = metrics.New(function, ids, r.cfg.SecurityLog)
+	}
 	r.m.SetPolicy(eng.Name(), eng.Version(), eng.Mode().String())
 	r.log.Info("policy loaded", zap.String("policy", eng.Name()), zap.String("version", eng.Version()),
 		zap.String("mode", eng.Mode().String()), zap.String("source", eng.Source()))
@@ -220,6 +237,20 @@ func (r *runner) prepare(ctx context.Context) *InitError {
 	r.exps, err = export.New(r.expCfg, function, instanceID(), r.cfg.Stdout, r.getenv)
 	if err != nil {
 		return &InitError{Type: ErrTypeInvalidConfig, Err: err}
+	}
+	otelCfg, err := otlp.FromEnv(r.getenv)
+	if err != nil {
+		return &InitError{Type: ErrTypeInvalidConfig, Err: err}
+	}
+	if otelCfg.Enabled() {
+		r.otel, err = otlp.New(ctx, otelCfg, function, r.getenv(export.EnvRegion))
+		if err != nil {
+			return &InitError{Type: ErrTypeInvalidConfig, Err: err}
+		}
+		r.exps = append(r.exps, r.otel)
+		if otelCfg.Logs {
+			r.m.AddSink(r.otel)
+		}
 	}
 	r.backoff = make(map[string]*export.Backoff, len(r.exps))
 	for _, e := range r.exps {
@@ -516,6 +547,16 @@ func redact(err error) string {
 
 // close releases everything prepare and subscribe opened.
 func (r *runner) close() {
+	if r.otel != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		if err := r.otel.Shutdown(ctx); err != nil {
+			r.log.Warn("otlp exporter", zap.Error(err))
+		}
+		cancel()
+		if n := r.otel.Dropped(); n > 0 {
+			r.log.Warn("security events not exported over OTLP: buffer full", zap.Uint64("dropped", n))
+		}
+	}
 	if r.tel != nil {
 		if err := r.tel.Close(); err != nil {
 			r.log.Warn("telemetry listener", zap.Error(err))
