@@ -226,8 +226,8 @@ func TestScanConfidenceAndSkips(t *testing.T) {
 		event("attack", "application/json", `{"q":"1' OR '1'='1' -- "}`, false),
 	}, "\n")
 	var stdout, stderr bytes.Buffer
-	if code := scanCmd(nil, strings.NewReader(in), &stdout, &stderr, stepClock()); code != 0 {
-		t.Fatalf("scan exit = %d, stderr:\n%s", code, stderr.String())
+	if code := scanCmd(nil, strings.NewReader(in), &stdout, &stderr, stepClock()); code != exitFindings {
+		t.Fatalf("scan exit = %d, want %d (a finding), stderr:\n%s", code, exitFindings, stderr.String())
 	}
 	type match struct{ Rule, Action, Confidence string }
 	type result struct {
