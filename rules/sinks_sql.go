@@ -297,7 +297,7 @@ func (st *sqlStatement) movesLiteralEnd(t sqltok.Token, a, b int) bool {
 }
 
 // escapedAt reports whether the input at q[a:b] is part of its own
-// escaped form: "'s" is found inside "'it”s'" when the application
+// escaped form: "'s" is found inside the literal for "it's" when the application
 // escaped the input "'s" properly, one byte after where the escaped form
 // starts. Quotes doubled and, where the dialect has them, backslash
 // escapes are tried.
