@@ -3,6 +3,7 @@ package rules
 import (
 	"path"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/lambda-rasp/lambda-rasp/rules/internal/shtok"
@@ -197,9 +198,10 @@ func (s *Sinks) checkScript(script string, inputs []Field) SinkResult {
 			shTokens.Put(buf)
 		}
 	}()
+	var seen dedupe
 	for i := range inputs {
 		v := inputs[i].Value
-		if len(v) < minExecInput || len(v) > len(script) {
+		if len(v) < minExecInput || len(v) > len(script) || !strings.Contains(script, v) || seen.skip(v) {
 			continue
 		}
 		var rule, reason string

@@ -67,9 +67,13 @@ func (s *Sinks) CheckSQL(dialect, query string, inputs []Field) SinkResult {
 	var st, alt sqlStatement
 	defer st.release()
 	defer alt.release()
+	var seen dedupe
 	for i := range inputs {
 		v := inputs[i].Value
 		if !sqlCandidate(v, d) || len(v) > len(query) || !strings.Contains(query, v) {
+			continue
+		}
+		if seen.skip(v) {
 			continue
 		}
 		if st.buf == nil {
