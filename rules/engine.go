@@ -51,6 +51,7 @@ type compiledRule struct {
 	paths    globs           // nil: every path
 	excl     []*compiledExclusion
 	action   Action // what a match does, after rule and policy modes
+	minConf  Confidence
 }
 
 // compiledExclusion is one exclusion as it applies to one rule.
@@ -113,7 +114,7 @@ func compile(p *Policy, dets detectorSet, force *Mode) (*Engine, error) {
 		if mode == ModeOff || e.mode == ModeOff {
 			continue
 		}
-		cr := compiledRule{id: r.ID, action: capAction(r.Action, mode)}
+		cr := compiledRule{id: r.ID, action: capAction(r.Action, mode), minConf: r.MinConfidence}
 		switch {
 		case r.Match != nil:
 			m, err := match.New(r.Match.matchSpec())
@@ -337,6 +338,7 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 				evidence   string
 				start, end int
 				hit        bool
+				conf       Confidence
 			)
 			if r.det != nil {
 				if !reset {
@@ -346,24 +348,33 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 				var fd detect.Finding
 				fd, hit = r.det.Detect(sc, in)
 				evidence = fd.Evidence
+				if fd.Confidence == detect.Low {
+					conf = ConfidenceLow
+				}
 			} else {
 				start, end, hit = r.m.Match(value)
 			}
 			if !hit {
 				continue
 			}
-			d.Action = max(d.Action, r.action)
+			action := r.action
+			if conf > r.minConf {
+				// Below the rule's confidence bar: reported, not blocked.
+				action = min(action, ActionMonitor)
+			}
+			d.Action = max(d.Action, action)
 			if len(d.Matches) < maxMatches {
 				if d.Matches == nil {
 					d.Matches = make([]Match, 0, 4)
 				}
 				d.Matches = append(d.Matches, Match{
-					RuleID:   r.id,
-					Category: r.category,
-					Source:   f.Source,
-					Path:     f.Path,
-					Excerpt:  excerptFor(value, evidence, start, end),
-					Action:   r.action,
+					RuleID:     r.id,
+					Category:   r.category,
+					Source:     f.Source,
+					Path:       f.Path,
+					Excerpt:    excerptFor(value, evidence, start, end),
+					Action:     action,
+					Confidence: conf,
 				})
 			}
 		}

@@ -31,7 +31,11 @@ func (d fakeDetector) Detect(sc *detect.Scratch, in detect.Input) (detect.Findin
 		panic("fake detector panic")
 	}
 	if i := strings.Index(v, d.marker); i >= 0 {
-		return detect.Finding{Evidence: v[i : i+len(d.marker)], Reason: "marker"}, true
+		fd := detect.Finding{Evidence: v[i : i+len(d.marker)], Reason: "marker"}
+		if strings.Contains(v, "maybe") {
+			fd.Confidence = detect.Low
+		}
+		return fd, true
 	}
 	return detect.Finding{}, false
 }
@@ -541,5 +545,35 @@ exclusions:
 				t.Errorf("Inspect() matches = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestMinConfidence(t *testing.T) {
+	const base = "version: 1\ninputs:\n  - id: evil\n    detector: evil\n"
+	tests := []struct {
+		name   string
+		policy string
+		value  string
+		want   Action
+		conf   Confidence
+	}{
+		{"high finding blocks", base, "EVIL", ActionBlock, ConfidenceHigh},
+		{"low finding is reported by default", base, "maybe EVIL", ActionMonitor, ConfidenceLow},
+		{"low finding blocks with min_confidence low", base + "    min_confidence: low\n", "maybe EVIL", ActionBlock, ConfidenceLow},
+		{"high bar stated explicitly", base + "    min_confidence: high\n", "maybe EVIL", ActionMonitor, ConfidenceLow},
+		{"monitor rule stays monitor", base + "    action: monitor\n    min_confidence: low\n", "EVIL", ActionMonitor, ConfidenceHigh},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := testEngine(t, tt.policy)
+			d := e.Inspect(context.Background(), req("", f(SourceQuery, "query.q", tt.value)))
+			if d.Action != tt.want || len(d.Matches) != 1 || d.Matches[0].Action != tt.want || d.Matches[0].Confidence != tt.conf {
+				t.Errorf("decision %v, matches %+v; want %v with confidence %v", d.Action, d.Matches, tt.want, tt.conf)
+			}
+		})
+	}
+	p, err := parse("bad.yaml", []byte(base+"    min_confidence: medium\n"), testDetectors())
+	if err == nil || !strings.Contains(err.Error(), `unknown min_confidence "medium"`) {
+		t.Errorf("parse(min_confidence: medium) = %v, %v; want an error naming the value", p, err)
 	}
 }

@@ -135,6 +135,25 @@ func ParseMode(s string) (Mode, error) {
 	return ModeBlock, fmt.Errorf("unknown mode %q (want block, monitor or off)", s)
 }
 
+// Confidence is how sure a match is. Built-in detectors mark findings
+// whose syntax also occurs in ordinary text as [ConfidenceLow]; user
+// match rules are [ConfidenceHigh].
+type Confidence uint8
+
+// The confidences, from most to least sure. The zero value is high.
+const (
+	ConfidenceHigh Confidence = iota
+	ConfidenceLow
+)
+
+// String returns "high" or "low".
+func (c Confidence) String() string {
+	if c == ConfidenceLow {
+		return "low"
+	}
+	return "high"
+}
+
 // Match is one rule that matched one field.
 type Match struct {
 	RuleID   string // the policy rule id, e.g. "sqli"
@@ -142,7 +161,10 @@ type Match struct {
 	Source   Source
 	Path     string // the field path
 	Excerpt  string // short, redacted excerpt of the decoded value around the hit; never the whole value
-	Action   Action // what this rule alone asks for (monitor or block)
+	Action   Action // what this rule alone asks for (monitor or block), after its min_confidence
+	// Confidence of the finding; a match below its rule's min_confidence
+	// is reported (monitor) instead of taking the rule's action.
+	Confidence Confidence
 }
 
 // Decision is the result of one inspection. The zero value allows.

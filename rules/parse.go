@@ -567,6 +567,18 @@ func (p *parser) inputRule(n *yaml.Node, ids map[string]int) (InputRule, bool) {
 				r.Mode = &m
 			}
 		},
+		"min_confidence": func(_, v *yaml.Node) {
+			s, ok := p.strictStr(v, "min_confidence")
+			switch {
+			case !ok:
+			case s == "high":
+				r.MinConfidence = ConfidenceHigh
+			case s == "low":
+				r.MinConfidence = ConfidenceLow
+			default:
+				p.errorf(v, "unknown min_confidence %q (want high or low)", s)
+			}
+		},
 	})
 	if n.Kind == yaml.MappingNode {
 		switch {

@@ -71,7 +71,11 @@ type InputRule struct {
 	// Mode overrides the policy's mode for this rule; nil means the
 	// policy's.
 	Mode *Mode
-	Pos  Pos
+	// MinConfidence is the least confidence at which a finding takes
+	// Action (YAML min_confidence: high, the default, or low); findings
+	// below it are reported as monitor.
+	MinConfidence Confidence
+	Pos           Pos
 }
 
 // MatchSpec is a user matcher: exactly one of Regex, Phrases, Equals and

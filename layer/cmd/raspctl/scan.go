@@ -30,7 +30,13 @@ const maxScanLine = 8 << 20
 // stable contract for evaluation tools:
 //
 //	{"id":"7","blocked":true,"action":"block","rules":["sqli"],
-//	 "matches":[{"rule":"sqli","category":"sqli","path":"query.id"}],"duration_ns":8123}
+//	 "matches":[{"rule":"sqli","category":"sqli","path":"query.id","action":"block","confidence":"high"}],
+//	 "complete":true,"duration_ns":8123}
+//
+// "rules" lists every rule that matched, whatever its action; a match whose
+// confidence is below its rule's min_confidence has action "monitor".
+// "skipped" (omitted when empty) lists bodies that were not inspected as
+// text, with the reason ("binary", "decompression-budget", ...).
 func runScan(args []string, stdout, stderr io.Writer) int {
 	return scanCmd(args, os.Stdin, stdout, stderr, time.Now)
 }
@@ -80,19 +86,33 @@ func loadPolicy(file string) (*rules.Engine, error) {
 
 // scanMatch is one match in a scan result.
 type scanMatch struct {
-	Rule     string `json:"rule"`
-	Category string `json:"category"`
-	Path     string `json:"path"`
+	Rule       string `json:"rule"`
+	Category   string `json:"category"`
+	Path       string `json:"path"`
+	Action     string `json:"action"`
+	Confidence string `json:"confidence"`
+}
+
+// scanSkip is a body or part that was not inspected as text.
+type scanSkip struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+	Format string `json:"format,omitempty"`
 }
 
 // scanResult is the output line for one event.
 type scanResult struct {
-	ID         string      `json:"id"`
-	Blocked    bool        `json:"blocked"`
-	Action     string      `json:"action"`
-	Rules      []string    `json:"rules"`
-	Matches    []scanMatch `json:"matches"`
-	DurationNS int64       `json:"duration_ns"`
+	ID      string      `json:"id"`
+	Blocked bool        `json:"blocked"`
+	Action  string      `json:"action"`
+	Rules   []string    `json:"rules"`
+	Matches []scanMatch `json:"matches"`
+	// Complete is false when inspection did not cover every input
+	// (limits, budget, decompression budget): the action then follows
+	// the policy's on_error.
+	Complete   bool       `json:"complete"`
+	Skipped    []scanSkip `json:"skipped,omitempty"`
+	DurationNS int64      `json:"duration_ns"`
 }
 
 // scanError is the output line for a line that could not be scanned.
@@ -164,10 +184,15 @@ func scanOne(line []byte, lineID string, eng *rules.Engine, lim adapter.Limits, 
 		Action:     d.Action.String(),
 		Rules:      matchedRules(d),
 		Matches:    make([]scanMatch, 0, len(d.Matches)),
+		Complete:   !d.Truncated,
 		DurationNS: now().Sub(start).Nanoseconds(),
 	}
 	for _, m := range d.Matches {
-		res.Matches = append(res.Matches, scanMatch{Rule: m.RuleID, Category: m.Category, Path: m.Path})
+		res.Matches = append(res.Matches, scanMatch{Rule: m.RuleID, Category: m.Category, Path: m.Path,
+			Action: m.Action.String(), Confidence: m.Confidence.String()})
+	}
+	for _, sk := range ev.Skipped {
+		res.Skipped = append(res.Skipped, scanSkip{Path: sk.Path, Reason: sk.Reason, Format: sk.Format})
 	}
 	return res
 }

@@ -150,6 +150,13 @@ func (cmdi) Detect(sc *Scratch, in Input) (Finding, bool) {
 			continue
 		}
 		if e, ok := commandAt(n, j); ok {
+			// A command quoted in a sentence ("run ls -la | less to
+			// see") is shell, but not an injection: in prose, only a
+			// command substitution or a separator within the first
+			// words counts.
+			if c != '`' && (c != '$' || n[i+1] != '(') && wordsIn(n[:i]) >= 3 && proseLike(l) {
+				return lowHit(l, min(i, len(l)), min(e, len(l)), "command in prose")
+			}
 			return hit(l, min(i, len(l)), min(e, len(l)), "command after separator")
 		}
 	}

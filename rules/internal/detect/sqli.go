@@ -63,6 +63,9 @@ func (sqli) Detect(sc *Scratch, in Input) (Finding, bool) {
 	}
 	if !ok {
 		if i, j := sqlSyntax(sc.Compact()); i >= 0 {
+			if sqlInProse(sc) {
+				return lowHit(sc.Compact(), i, j, "sql syntax in prose")
+			}
 			return hit(sc.Compact(), i, j, "sql syntax")
 		}
 		return miss()
@@ -70,7 +73,25 @@ func (sqli) Detect(sc *Scratch, in Input) (Finding, bool) {
 	if benignSQLContext(sc) {
 		return miss()
 	}
+	if sqlInProse(sc) {
+		return lowHit(d, 0, len(d), "libinjection fingerprint in prose")
+	}
 	return hit(d, 0, len(d), "libinjection fingerprint")
+}
+
+// sqlInProse reports a value that reads as prose and holds no
+// unambiguous injection grammar: no quote broken out of and continued,
+// no statement break or trailing comment, and it does not start like a
+// continued numeric context (a digit, a sign or a closing parenthesis first).
+func sqlInProse(sc *Scratch) bool {
+	if !proseLike(sc.Decoded()) {
+		return false
+	}
+	c := sc.Compact()
+	if t := strings.TrimLeft(c, " "); t != "" && (t[0] >= '0' && t[0] <= '9' || t[0] == ')' || t[0] == '-' || t[0] == '\'' || t[0] == '"') {
+		return false
+	}
+	return !sqlDense(c) && !quoteBreakout(c) && !sqlTerminator(c)
 }
 
 // plainNumber reports whether s is a decimal or floating-point literal
