@@ -12,12 +12,15 @@ const minProgramInput = 2
 // its base name when that runs code, reaches the network or is a path
 // the input spelled with a slash), or nil. A request that happens to
 // hold the word "date" does not make running date an injection; a
-// request that picks "sh", "python3" or "/tmp/x" does.
+// request that picks "sh", "python3" or "/tmp/x" does. Segments of the
+// request path are left out: a route such as /tools/git names the
+// program the application runs for it; a path parameter ({tool}) is
+// still an input.
 func programFromInput(program string, inputs []Field) *Field {
 	base := path.Base(program)
 	for i := range inputs {
 		v := inputs[i].Value
-		if len(v) < minProgramInput {
+		if len(v) < minProgramInput || inputs[i].Source == SourcePath {
 			continue
 		}
 		switch {
