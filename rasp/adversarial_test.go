@@ -40,8 +40,8 @@ func (d *recordingDriver) Open(string) (driver.Conn, error) { return recordingCo
 type recordingConn struct{ d *recordingDriver }
 
 func (c recordingConn) Prepare(q string) (driver.Stmt, error) { return recordingStmt(c), nil }
-func (recordingConn) Close() error                              { return nil }
-func (recordingConn) Begin() (driver.Tx, error)                 { return nil, errors.New("no transactions") }
+func (recordingConn) Close() error                            { return nil }
+func (recordingConn) Begin() (driver.Tx, error)               { return nil, errors.New("no transactions") }
 
 type recordingStmt struct{ d *recordingDriver }
 
