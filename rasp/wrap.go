@@ -148,10 +148,20 @@ func WrapFunc[TIn, TOut any](fn func(context.Context, TIn) (TOut, error), opts .
 }
 
 // Start wraps handler (any signature lambda.Start accepts) and starts the
-// Lambda runtime loop; it does not return. An invalid policy is written to
-// stderr and the process exits with status 1 during init, so Lambda
-// reports an init error and a deployment fails loudly.
+// Lambda runtime loop; it does not return. Before the loop starts it
+// installs the egress guard in http.DefaultTransport and
+// http.DefaultClient ([Protect]) unless [WithDefaultTransport](false) is
+// given. An invalid policy is written to stderr and the process exits
+// with status 1 during init, so Lambda reports an init error and a
+// deployment fails loudly.
 func Start(handler any, opts ...Option) {
+	var o options
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	if !o.keepDefaultTransport {
+		Protect()
+	}
 	p, err := New(opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -173,6 +183,7 @@ type handler struct {
 
 // Invoke inspects payload, then blocks or calls the wrapped handler.
 func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	restoreRuntimeAPI() // the runtime client has its alias by now
 	p := h.p
 	if p.g.engine.Mode() == rules.ModeOff {
 		return h.next.Invoke(ctx, payload)
