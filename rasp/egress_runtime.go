@@ -150,4 +150,3 @@ func parseAPIAddr(s string) netip.AddrPort {
 	}
 	return netip.AddrPortFrom(ip.WithZone(""), uint16(p))
 }
-
