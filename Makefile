@@ -77,7 +77,7 @@ SAM_GOARCH ?= arm64
 build-LambdaRaspLayer:
 	mkdir -p $(ARTIFACTS_DIR)/extensions $(ARTIFACTS_DIR)/lambda-rasp
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(SAM_GOARCH) $(GO) build $(BUILDFLAGS) -o $(ARTIFACTS_DIR)/extensions/lambda-rasp ./extension
-	cp rules/policies/default.yaml $(ARTIFACTS_DIR)/lambda-rasp/policy.yaml
+	cp rules/policy/default.yaml $(ARTIFACTS_DIR)/lambda-rasp/policy.yaml
 
 build-DemoFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(SAM_GOARCH) $(GO) build $(BUILDFLAGS) -tags lambda.norpc -o $(ARTIFACTS_DIR)/bootstrap ./layer/demo/fn

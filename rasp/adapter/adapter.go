@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // The event sources Parse recognises, as reported in telemetry.
@@ -282,7 +283,7 @@ func putExtractor(x *extractor) {
 }
 
 // PolicyLimits returns the adapter limits a policy's limits ask for.
-func PolicyLimits(l rules.Limits) Limits {
+func PolicyLimits(l policy.Limits) Limits {
 	return Limits{
 		MaxBodyBytes: int(min(l.MaxBodyBytes, 1<<30)),
 		MaxDepth:     l.MaxDepth,

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // runLint validates each policy file: it parses and compiles it, and
@@ -35,7 +36,7 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 
 // lintFile returns the problems of one policy file as printable lines.
 func lintFile(file string) []string {
-	p, err := rules.LoadFile(file)
+	p, err := policy.LoadFile(file)
 	if err == nil {
 		_, err = rules.Compile(p)
 	}
@@ -46,7 +47,7 @@ func lintFile(file string) []string {
 	for _, tc := range p.Tests {
 		path := eventPath(file, tc.Event)
 		if _, err := os.Stat(path); err != nil {
-			out = append(out, (&rules.PolicyError{File: file, Line: tc.Pos.Line, Col: tc.Pos.Col,
+			out = append(out, (&policy.Error{File: file, Line: tc.Pos.Line, Col: tc.Pos.Col,
 				Msg: fmt.Sprintf("test %q: event file %s: %v", tc.Name, tc.Event, statReason(err))}).Error())
 		}
 	}
@@ -56,7 +57,7 @@ func lintFile(file string) []string {
 // errorLines renders a load error: one line per policy error, or a single
 // "file: message" line for other errors.
 func errorLines(file string, err error) []string {
-	var perrs rules.PolicyErrors
+	var perrs policy.Errors
 	if errors.As(err, &perrs) {
 		out := make([]string, len(perrs))
 		for i, pe := range perrs {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // maxScanLine bounds one input line of "raspctl scan".
@@ -77,7 +78,7 @@ func loadPolicy(file string) (*rules.Engine, error) {
 	if file == "" {
 		return rules.DefaultEngine()
 	}
-	p, err := rules.LoadFile(file)
+	p, err := policy.LoadFile(file)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // maxEventBytes bounds an event file read by "raspctl test" (Lambda's
@@ -37,7 +38,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 
 // testFile runs one policy's tests and reports whether all passed.
 func testFile(file string, stdout io.Writer) bool {
-	p, err := rules.LoadFile(file)
+	p, err := policy.LoadFile(file)
 	var engine *rules.Engine
 	if err == nil {
 		engine, err = rules.Compile(p)
@@ -71,7 +72,7 @@ func testFile(file string, stdout io.Writer) bool {
 }
 
 // runCase runs one test and returns why it failed, or "" when it passed.
-func runCase(engine *rules.Engine, lim adapter.Limits, file string, tc rules.PolicyTest) string {
+func runCase(engine *rules.Engine, lim adapter.Limits, file string, tc policy.PolicyTest) string {
 	raw, err := readEvent(eventPath(file, tc.Event))
 	if err != nil {
 		return fmt.Sprintf("event %s: %v", tc.Event, err)

@@ -26,7 +26,7 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy, err := os.ReadFile(filepath.Join(root, "rules", "policies", "default.yaml"))
+	policy, err := os.ReadFile(filepath.Join(root, "rules", "policy", "default.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
