@@ -22,6 +22,7 @@ import (
 
 	"github.com/lambda-rasp/lambda-rasp/rasp"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // The adversarial suite: fresh bypass attempts for every sink class,
@@ -246,7 +247,7 @@ func TestAdversarialSinks(t *testing.T) {
 	}{
 		{"sink guards alone", func(t *testing.T) *rules.Engine { return compilePolicy(t, sinkOnlyPolicy) }, true},
 		{"default policy", func(t *testing.T) *rules.Engine {
-			e, err := rules.Compile(rules.Default())
+			e, err := rules.DefaultEngine()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +289,7 @@ sinks:
 
 func compilePolicy(t *testing.T, src string) *rules.Engine {
 	t.Helper()
-	p, err := rules.Parse("adversarial.yaml", []byte(src))
+	p, err := policy.Parse("adversarial.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // FuzzSQLGuardSQLite is a differential test of the SQL guard against
@@ -112,9 +113,9 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
-func mustParse(tb testing.TB, src string) *rules.Policy {
+func mustParse(tb testing.TB, src string) *policy.Policy {
 	tb.Helper()
-	p, err := rules.Parse("fuzz.yaml", []byte(src))
+	p, err := policy.Parse("fuzz.yaml", []byte(src))
 	if err != nil {
 		tb.Fatal(err)
 	}
