@@ -15,6 +15,7 @@ import (
 	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
 	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // errPanic marks a panic recovered in the adapter or the engine.
@@ -234,7 +235,8 @@ func (p *Protector) inspect(ctx context.Context, payload []byte, inv *Invocation
 // is the policy's on_error.
 func (p *Protector) internalError(inv *Invocation, err error) {
 	p.internalErrors.Add(1)
-	inv.Decision = rules.Decision{Action: p.g.engine.OnError(), Truncated: true, Err: err}
+	why := incompleteReason(err)
+	inv.Decision = rules.Decision{Action: p.g.engine.OnErrorFor(why), Truncated: true, Err: err, Incomplete: why}
 	p.log.Warn("inspection error", zap.Error(err), zap.String("request_id", inv.RequestID))
 }
 
@@ -273,6 +275,19 @@ func (p *Protector) report(inv *Invocation) {
 			PolicyVersion: ver,
 		})
 	}
+}
+
+// incompleteReason is the on_error reason of an inspection that could
+// not run: malformed for an event the adapter could not decode, panic for
+// a recovered panic, else as the engine says.
+func incompleteReason(err error) string {
+	switch {
+	case errors.Is(err, adapter.ErrMalformed):
+		return policy.ReasonMalformed
+	case errors.Is(err, errPanic):
+		return policy.ReasonPanic
+	}
+	return rules.IncompleteReason(err)
 }
 
 // reason is a short, payload-free description of an inspection error.
