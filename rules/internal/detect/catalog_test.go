@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 	"github.com/lambda-rasp/lambda-rasp/rules/internal/catalog"
 )
 
@@ -14,5 +15,16 @@ import (
 func TestCatalog(t *testing.T) {
 	if got, want := catalog.Detectors(), Names(); !slices.Equal(got, want) {
 		t.Errorf("catalog.Detectors() = %v, want the implemented detectors %v", got, want)
+	}
+}
+
+// TestCategoriesOnTheWire holds every detector's category to the values
+// the extension accepts as metric labels.
+func TestCategoriesOnTheWire(t *testing.T) {
+	for _, n := range Names() {
+		d, _ := Builtin(n)
+		if !wire.LabelCategory.Has(d.Category()) {
+			t.Errorf("detector %s reports category %q, which wire.LabelCategory lacks", n, d.Category())
+		}
 	}
 }

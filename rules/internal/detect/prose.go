@@ -9,45 +9,58 @@ import "strings"
 // broken out of and continued, a comment that ends a statement, a command
 // substitution); Low findings are reported and, by default, not blocked.
 //
-// A value reads as prose when it has at least proseWords words of two or
-// more letters (any script), mostly separated by white space, and
-// letters, spaces and sentence punctuation make up at least 80 % of it. Payloads are dense in operators and
+// A value reads as prose when, split at white space, at least proseWords
+// tokens and two thirds of all tokens are words (two or more characters,
+// at least 70 % letters of any script, once sentence punctuation and
+// dashes are trimmed; lone punctuation, numbers and one-letter words
+// do not count), and shell operators (; | & $ < > = `) make up at most 6 % of
+// it. Payloads are dense in operators and
 // delimiters and rarely pass; padding a payload with prose does not lower
 // an unambiguous finding.
 
 // proseWords is the least number of words of prose.
-const proseWords = 8
+const proseWords = 6
 
 // proseLike reports whether s reads as natural-language text.
 func proseLike(s string) bool {
-	words, plain, spaces := 0, 0, 0
-	run := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
-		if letter {
-			run++
-			plain++
-			continue
+	tokens, wordy, ops := 0, 0, 0
+	for i := 0; i < len(s); {
+		for i < len(s) && isSp(s[i]) {
+			i++
 		}
-		if run >= 2 {
-			words++
+		j := i
+		for j < len(s) && !isSp(s[j]) {
+			switch s[j] {
+			case ';', '|', '&', '$', '<', '>', '=', '`':
+				ops++
+			}
+			j++
 		}
-		run = 0
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			spaces++
-			plain++
-		case '.', ',', '!', '?', '\'', '"', '-':
-			plain++
+		if j == i {
+			break
+		}
+		t := strings.Trim(s[i:j], ".,;:!?()[]\"'*_-")
+		i = j
+		t = strings.Trim(t, "\u2014\u2013\u201c\u201d\u2018\u2019\u00ab\u00bb")
+		letters, digits := 0, 0
+		for k := 0; k < len(t); k++ {
+			switch c := t[k]; {
+			case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80:
+				letters++
+			case c >= '0' && c <= '9':
+				digits++
+			}
+		}
+		if len(t) == 0 || len(t) == 1 && letters == 1 || digits == len(t) {
+			continue // punctuation, a dash, "a", "I", a number: neutral
+		}
+		tokens++
+		if len(t) >= 2 && letters*10 >= len(t)*7 {
+			wordy++
 		}
 	}
-	if run >= 2 {
-		words++
-	}
-	// Words are separated by white space in prose, not by dots, slashes
-	// and underscores as in URLs, paths and identifiers.
-	return words >= proseWords && spaces*3 >= words*2 && plain*10 >= len(s)*8
+	// Prose: enough words, most tokens words, few shell operators.
+	return wordy >= proseWords && wordy*3 >= tokens*2 && ops*100 <= len(s)*6
 }
 
 // quoteBreakout reports a quote (or a quote and a closing parenthesis)
@@ -127,8 +140,8 @@ func sqlTerminator(c string) bool {
 }
 
 // sqlDense reports whether at least a fifth of the words of the compact
-// view c are SQL words (isSQLWord, plus the clause words of queries):
-// written SQL is, English is not.
+// view c are SQL words that English rarely uses (select, union, from,
+// where, null, ...): written SQL is, English is not.
 func sqlDense(c string) bool {
 	words, sql := 0, 0
 	for i := 0; i < len(c); {
@@ -141,16 +154,12 @@ func sqlDense(c string) bool {
 		}
 		if j-i >= 2 {
 			words++
-			switch w := c[i:j]; {
-			case isSQLWord(w):
+			switch c[i:j] {
+			case "select", "union", "from", "where", "having", "case", "then", "else", "when", "count",
+				"join", "values", "table_name", "version", "database", "concat", "char", "ascii", "cast",
+				"null", "sleep", "benchmark", "waitfor", "exec", "declare", "insert", "update", "delete",
+				"drop", "group", "order", "limit", "dual", "substring", "information_schema", "xor", "rlike":
 				sql++
-			default:
-				switch w {
-				case "as", "then", "else", "end", "when", "count", "by", "join", "on", "in", "like",
-					"values", "table", "table_name", "version", "database", "user", "char", "concat",
-					"substring", "ascii", "cast", "top", "all", "distinct", "exists", "dual":
-					sql++
-				}
 			}
 		}
 		i = j
