@@ -470,7 +470,7 @@ func TestGuardForSinkGuards(t *testing.T) {
 }
 
 func TestPartialBatchFailsClosedOnIncompleteInspection(t *testing.T) {
-	eng := testEngine(t, "marker.yaml", "on_error: allow", "on_error: block", "limits: {budget: 1s}", "limits: {budget: 1s, max_fields: 3}")
+	eng := testEngine(t, "marker.yaml", "on_error: allow", "on_error: block\nlimits: {max_fields: 3}")
 	called := false
 	next := invokeFunc(func(context.Context, []byte) ([]byte, error) { called = true; return nil, nil })
 	_, err := testProtector(t, WithEngine(eng), WithPartialBatch(true)).Wrap(next).Invoke(lambdaCtx("r"), threeMessages(0))
