@@ -5,6 +5,8 @@
 #   make test    every test (race detector on), plus gofmt and go vet
 #   make bench   benchmarks with allocation counts
 #   make layer   reproducible layer zips in dist/ for x86_64 and arm64
+#   make release the layer zips, a CycloneDX SBOM of each and SHA256SUMS in
+#                dist/, reproducibly (verify: cd dist && sha256sum -c SHA256SUMS)
 #   make fuzz    every fuzz target for FUZZTIME (default 30s)
 #   make loadtest  100 000 invocations through the simulator with the extension
 #   make compare   detection, false positives and latency against Coraza + CRS
@@ -17,7 +19,7 @@ BUILDFLAGS := -trimpath -ldflags "$(LDFLAGS)"
 PKGS      := ./...
 FUZZTIME  ?= 30s
 
-.PHONY: all test lint vet fmt-check bench build layer demo fuzz fuzz-smoke loadtest compare tidy-check clean
+.PHONY: all test lint vet fmt-check bench build layer release demo fuzz fuzz-smoke loadtest compare tidy-check clean
 
 all: build
 
@@ -45,8 +47,12 @@ build:
 layer:
 	$(GO) run ./layer/cmd/mklayer -version $(VERSION) -out dist
 
+release:
+	rm -rf dist
+	$(GO) run ./layer/cmd/mklayer -release -version $(VERSION) -out dist
+
 demo:
-	$(GO) run ./layer/cmd/demo
+	$(GO) run ./layer/demo
 
 # Every fuzz target for FUZZTIME (default 30s); fuzz-smoke runs each briefly.
 fuzz:
@@ -71,13 +77,21 @@ clean:
 	rm -rf bin dist
 
 # AWS SAM builds (layer/deploy/sam/template.yaml, BuildMethod: makefile).
-# SAM sets ARTIFACTS_DIR; the architecture follows the template (arm64).
+# SAM sets ARTIFACTS_DIR; one layer target per architecture, the function
+# follows the template (arm64).
 SAM_GOARCH ?= arm64
 
-build-LambdaRaspLayer:
+define sam-layer
 	mkdir -p $(ARTIFACTS_DIR)/extensions $(ARTIFACTS_DIR)/lambda-rasp
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(SAM_GOARCH) $(GO) build $(BUILDFLAGS) -o $(ARTIFACTS_DIR)/extensions/lambda-rasp ./extension
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(1) $(GO) build $(BUILDFLAGS) -o $(ARTIFACTS_DIR)/extensions/lambda-rasp ./extension
 	cp rules/policy/default.yaml $(ARTIFACTS_DIR)/lambda-rasp/policy.yaml
+endef
+
+build-LambdaRaspLayerX8664:
+	$(call sam-layer,amd64)
+
+build-LambdaRaspLayerArm64:
+	$(call sam-layer,arm64)
 
 build-DemoFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(SAM_GOARCH) $(GO) build $(BUILDFLAGS) -tags lambda.norpc -o $(ARTIFACTS_DIR)/bootstrap ./layer/demo/fn

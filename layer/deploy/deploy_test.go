@@ -103,6 +103,9 @@ func (tpl *cfnTemplate) refProblems() []string {
 		if tpl.sam && (name == "ServerlessHttpApi" || name == "ServerlessRestApi") {
 			return true // implicit SAM resources
 		}
+		if fn, ok := strings.CutSuffix(name, "Role"); ok && tpl.sam && tpl.resources[fn] != nil {
+			return true // the implicit role of a SAM function
+		}
 		return tpl.parameters[name] || tpl.resources[name] != nil
 	}
 	check := func(n *yaml.Node, what, name string) {
@@ -173,8 +176,9 @@ func itoa(i int) string {
 	return itoa(i/10) + digits[i%10:i%10+1]
 }
 
-// functionLayers returns, per function resource, the logical ids its
-// Layers property references.
+// functionLayers returns, per function resource, the logical ids of the
+// layer resources its Layers property references (both branches of an
+// !If; parameters naming external layers and AWS::NoValue left out).
 func (tpl *cfnTemplate) functionLayers() map[string][]string {
 	out := map[string][]string{}
 	for name, res := range tpl.resources {
@@ -187,8 +191,19 @@ func (tpl *cfnTemplate) functionLayers() map[string][]string {
 		if layers == nil {
 			continue
 		}
+		var add func(n *yaml.Node)
+		add = func(n *yaml.Node) {
+			switch {
+			case n.Tag == "!If" && len(n.Content) == 3:
+				add(n.Content[1])
+				add(n.Content[2])
+			case n.Value == "AWS::NoValue" || tpl.parameters[n.Value]:
+			default:
+				out[name] = append(out[name], n.Value)
+			}
+		}
 		for _, l := range layers.Content {
-			out[name] = append(out[name], l.Value)
+			add(l)
 		}
 	}
 	return out

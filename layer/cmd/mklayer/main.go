@@ -33,6 +33,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "dist", "output directory")
 	archs := fs.String("arch", "x86_64,arm64", "comma-separated Lambda architectures")
 	policy := fs.String("policy", "", "policy file to ship as /opt/lambda-rasp/policy.yaml (default: the embedded default policy)")
+	release := fs.Bool("release", false, "also write a CycloneDX SBOM per zip and SHA256SUMS")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -57,10 +58,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mklayer: read policy:", err)
 		return 1
 	}
+	var archList []string
 	for _, arch := range strings.Split(*archs, ",") {
+		archList = append(archList, strings.TrimSpace(arch))
+	}
+	if *release {
+		files, err := pack.Release(ctx, pack.Options{Root: root, Version: *ver, OutDir: *out, Policy: data}, archList)
+		if err != nil {
+			fmt.Fprintln(stderr, "mklayer:", err)
+			return 1
+		}
+		for _, f := range files {
+			fmt.Fprintln(stdout, f)
+		}
+		return 0
+	}
+	for _, arch := range archList {
 		path, err := pack.Build(ctx, pack.Options{
 			Root:    root,
-			Arch:    strings.TrimSpace(arch),
+			Arch:    arch,
 			Version: *ver,
 			OutDir:  *out,
 			Policy:  data,

@@ -9,11 +9,19 @@
 //	raspctl explain [--policy FILE] EVENT.json
 //	                       show every field extracted from one event, the rules
 //	                       that ran on it, what matched and the final decision
+//	raspctl egress suggest [--min-count N] [FILE...]
+//	                       turn egress discovery summaries (log lines, or a
+//	                       CloudWatch Logs Insights export) into the smallest
+//	                       egress.allow list that allows what was seen
+//
+// Every command takes --format text|json (scan defaults to json, the
+// others to text) and exits 0 when done with nothing found, 1 on
+// findings (lint: a policy has problems; test: a test fails or a policy is
+// invalid; scan and explain: an event matched a rule or could not be
+// decided; egress suggest: the list may be incomplete), 2 on a usage
+// error or an input or output that cannot be read or written.
 //
 // "raspctl test", "scan" and "explain" turn each test's event file into fields with the same
 // event adapters as the in-process wrapper (package rasp/adapter), so a
 // passing test (or a clean scan) predicts the decision in production.
-//
-// Exit status: 0 on success, 1 when a policy is invalid or a test fails,
-// 2 on usage errors.
 package main

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -15,45 +14,103 @@ import (
 // explainValueBytes is how much of a field value explain prints.
 const explainValueBytes = 60
 
-// runExplain implements "raspctl explain [--policy FILE] EVENT.json": how
-// the wrapper sees one event (source, route, every field inspected, which
-// rule matched which field) and what it decides.
+// runExplain implements "raspctl explain [--policy FILE] [--format
+// text|json] EVENT.json": how the wrapper sees one event (source, route,
+// every field inspected, which rule matched which field) and what it
+// decides. Exit 1 when a rule matched; 2 on a usage error, an invalid
+// --policy or an event that cannot be read or parsed.
 func runExplain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	policy := fs.String("policy", "", "policy `FILE` (default: the embedded default policy)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: raspctl explain [--policy FILE] EVENT.json")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
+	c := newCLI("explain", "explain [--policy FILE] [--format text|json] EVENT.json", formatText, stderr)
+	policy := c.fs.String("policy", "", "policy `FILE` (default: the embedded default policy)")
+	if !c.parse(args, 1, 1) {
+		return exitError
 	}
 	eng, err := loadPolicy(*policy)
 	if err != nil {
 		for _, l := range errorLines(*policy, err) {
 			fmt.Fprintln(stderr, l)
 		}
-		return 1
+		return exitError
 	}
-	file := fs.Arg(0)
+	file := c.fs.Arg(0)
 	raw, err := readEvent(file)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", file, err)
-		return 1
+		return exitError
 	}
 	ev, err := adapter.Parse(raw, adapter.PolicyLimits(eng.Limits()))
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", file, err)
-		return 1
+		return exitError
 	}
 	d := eng.Inspect(context.Background(), &ev.Request)
-	explain(stdout, eng, ev, d)
-	return 0
+	if c.json() {
+		if err := writeJSON(stdout, explainDoc(eng, ev, d)); err != nil {
+			fmt.Fprintf(stderr, "raspctl explain: %v\n", err)
+			return exitError
+		}
+	} else {
+		explain(stdout, eng, ev, d)
+	}
+	if len(d.Matches) > 0 || d.Err != nil {
+		return exitFindings
+	}
+	return exitOK
+}
+
+// explainJSON is explain's JSON output. Field values are cut as in the
+// text form.
+type explainJSON struct {
+	Policy struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+		Mode    string `json:"mode"`
+		OnError string `json:"on_error"`
+	} `json:"policy"`
+	Source    string         `json:"source"`
+	Route     string         `json:"route,omitempty"`
+	Truncated bool           `json:"truncated"`
+	Fields    []explainField `json:"fields"`
+	Matches   []explainMatch `json:"matches"`
+	Error     string         `json:"error,omitempty"`
+	Action    string         `json:"action"`
+}
+
+type explainField struct {
+	Source string `json:"source"`
+	Path   string `json:"path"`
+	Key    bool   `json:"key,omitempty"`
+	Value  string `json:"value"`
+}
+
+type explainMatch struct {
+	Rule     string `json:"rule"`
+	Category string `json:"category"`
+	Path     string `json:"path"`
+	Source   string `json:"source"`
+	Excerpt  string `json:"excerpt"`
+	Action   string `json:"action"`
+}
+
+func explainDoc(eng *rules.Engine, ev *adapter.Event, d rules.Decision) explainJSON {
+	var out explainJSON
+	out.Policy.Name, out.Policy.Version = eng.Name(), eng.Version()
+	out.Policy.Mode, out.Policy.OnError = eng.Mode().String(), eng.OnError().String()
+	out.Source, out.Route, out.Truncated = ev.Source, ev.Request.Route, ev.Request.Truncated
+	out.Fields = make([]explainField, 0, len(ev.Request.Fields))
+	for _, f := range ev.Request.Fields {
+		out.Fields = append(out.Fields, explainField{Source: f.Source.String(), Path: f.Path, Key: f.Key, Value: cut(f.Value)})
+	}
+	out.Matches = make([]explainMatch, 0, len(d.Matches))
+	for _, m := range d.Matches {
+		out.Matches = append(out.Matches, explainMatch{Rule: m.RuleID, Category: m.Category, Path: m.Path,
+			Source: m.Source.String(), Excerpt: m.Excerpt, Action: m.Action.String()})
+	}
+	if d.Err != nil {
+		out.Error = d.Err.Error()
+	}
+	out.Action = d.Action.String()
+	return out
 }
 
 // explain writes the human-readable account of one inspection.
@@ -123,9 +180,17 @@ func quote(s string) string {
 	if len(s) <= explainValueBytes {
 		return fmt.Sprintf("%q", s)
 	}
+	return fmt.Sprintf("%q… (%d bytes)", cut(s), len(s))
+}
+
+// cut returns s cut to explainValueBytes on a UTF-8 boundary.
+func cut(s string) string {
+	if len(s) <= explainValueBytes {
+		return s
+	}
 	i := explainValueBytes
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}
-	return fmt.Sprintf("%q… (%d bytes)", s[:i], len(s))
+	return s[:i]
 }

@@ -10,17 +10,20 @@ import (
 
 func TestExplainGolden(t *testing.T) {
 	tests := []struct {
-		name string
-		give []string
+		name     string
+		give     []string
+		wantCode int
 	}{
-		{"explain-attack", []string{"--policy", markerPolicy, filepath.Join("testdata", "explain-event.json")}},
-		{"explain-sqs", []string{"--policy", markerPolicy, "../../../rasp/testdata/events/sqs-sns-event.json"}},
+		{"explain-attack", []string{"--policy", markerPolicy, filepath.Join("testdata", "explain-event.json")}, exitFindings},
+		{"explain-sqs", []string{"--policy", markerPolicy, "../../../rasp/testdata/events/sqs-sns-event.json"}, exitOK},
+		{"explain-json", []string{"--policy", markerPolicy, "--format", "json", filepath.Join("testdata", "explain-event.json")}, exitFindings},
+		{"explain-benign", []string{"--policy", relaxedPolicy, "../../../rules/policy/testdata/apigw-v2-benign.json"}, exitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			if code := runExplain(tt.give, &stdout, &stderr); code != 0 {
-				t.Fatalf("explain exit = %d, stderr:\n%s", code, stderr.String())
+			if code := runExplain(tt.give, &stdout, &stderr); code != tt.wantCode {
+				t.Fatalf("explain exit = %d, want %d, stderr:\n%s", code, tt.wantCode, stderr.String())
 			}
 			// The policy version is a content hash: keep the golden stable.
 			got := stdout.String()
@@ -50,8 +53,9 @@ func TestExplainErrors(t *testing.T) {
 	}{
 		{"no event", nil, 2, "usage: raspctl explain"},
 		{"two events", []string{"a.json", "b.json"}, 2, "usage: raspctl explain"},
-		{"missing event", []string{"testdata/no-such.json"}, 1, "no-such.json"},
-		{"malformed event", []string{"testdata/scan-input.jsonl"}, 1, "malformed event at byte"},
+		{"missing event", []string{"testdata/no-such.json"}, 2, "no-such.json"},
+		{"malformed event", []string{"testdata/scan-input.jsonl"}, 2, "malformed event at byte"},
+		{"bad format", []string{"--format", "xml", "testdata/explain-event.json"}, 2, "unknown format"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

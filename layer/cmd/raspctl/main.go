@@ -21,6 +21,7 @@ func commands() []command {
 		{"test", "FILE...", "run the tests embedded in policy files", runTest},
 		{"scan", "< JSONL", "decide on events read as JSON lines (--policy FILE)", runScan},
 		{"explain", "EVENT", "show how one event is inspected (--policy FILE)", runExplain},
+		{"egress", "suggest [FILE...]", "an egress.allow list from egress discovery summaries", runEgress},
 	}
 }
 
@@ -50,26 +51,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: raspctl COMMAND [ARGS]")
+	fmt.Fprintln(w, "usage: raspctl COMMAND [--format text|json] [FLAGS] [ARGS]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-6s %-10s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %-8s %-18s %s\n", c.name, c.args, c.summary)
 	}
-}
-
-// fileArgs returns the file operands of a subcommand, or reports a usage
-// error: at least one file, no flags.
-func fileArgs(name string, args []string, stderr io.Writer) ([]string, bool) {
-	if len(args) == 0 {
-		fmt.Fprintf(stderr, "usage: raspctl %s FILE...\n", name)
-		return nil, false
-	}
-	for _, a := range args {
-		if len(a) > 1 && a[0] == '-' {
-			fmt.Fprintf(stderr, "raspctl %s: unknown flag %s\nusage: raspctl %s FILE...\n", name, a, name)
-			return nil, false
-		}
-	}
-	return args, true
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "exit status: 0 ok, 1 findings (see each command), 2 usage or I/O error")
 }

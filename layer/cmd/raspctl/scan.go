@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,14 +20,14 @@ import (
 // maxScanLine bounds one input line of "raspctl scan".
 const maxScanLine = 8 << 20
 
-// runScan implements "raspctl scan [--policy FILE]": JSON lines of events
-// on stdin, one JSON decision per line on stdout, flushed line by line and
-// in input order. Each input line is {"id":"...","event":{...}} or a bare
-// event object (its id is then the line number). A malformed line gets
-// {"id":"...","error":"..."} and the scan goes on. A line is the wrapped
-// form when its only members are "event" (an object) and "id" (a string
-// or a number). The output format is a
-// stable contract for evaluation tools:
+// runScan implements "raspctl scan [--policy FILE] [--format json|text]":
+// JSON lines of events on stdin, one decision per line on stdout, flushed
+// line by line and in input order. Each input line is
+// {"id":"...","event":{...}} or a bare event object (its id is then the
+// line number). A malformed line gets {"id":"...","error":"..."} and the
+// scan goes on. A line is the wrapped form when its only members are
+// "event" (an object) and "id" (a string or a number). The JSON output
+// format (the default) is a stable contract for evaluation tools:
 //
 //	{"id":"7","blocked":true,"action":"block","rules":["sqli"],
 //	 "matches":[{"rule":"sqli","category":"sqli","path":"query.id","action":"block","confidence":"high"}],
@@ -38,38 +37,38 @@ const maxScanLine = 8 << 20
 // confidence is below its rule's min_confidence has action "monitor".
 // "skipped" (omitted when empty) lists bodies that were not inspected as
 // text, with the reason ("binary", "decompression-budget", ...).
+//
+// --format text prints "ID ACTION RULES" per line instead. Exit 1 when
+// an event matched a rule, its inspection did not complete (a limit, the
+// time budget) or a line could not be decided; 2 on a usage
+// error, an invalid --policy or a read or write failure.
 func runScan(args []string, stdout, stderr io.Writer) int {
 	return scanCmd(args, os.Stdin, stdout, stderr, time.Now)
 }
 
 // scanCmd is runScan with its input and clock given.
 func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) int {
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	policy := fs.String("policy", "", "policy `FILE` (default: the embedded default policy)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: raspctl scan [--policy FILE] < EVENTS.jsonl")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return 2
+	c := newCLI("scan", "scan [--policy FILE] [--format json|text] < EVENTS.jsonl", formatJSON, stderr)
+	policy := c.fs.String("policy", "", "policy `FILE` (default: the embedded default policy)")
+	if !c.parse(args, 0, 0) {
+		return exitError
 	}
 	eng, err := loadPolicy(*policy)
 	if err != nil {
 		for _, l := range errorLines(*policy, err) {
 			fmt.Fprintln(stderr, l)
 		}
-		return 1
+		return exitError
 	}
-	if err := scan(stdin, stdout, eng, now); err != nil {
+	findings, err := scan(stdin, stdout, eng, now, c.json())
+	if err != nil {
 		fmt.Fprintf(stderr, "raspctl scan: %v\n", err)
-		return 1
+		return exitError
 	}
-	return 0
+	if findings > 0 {
+		return exitFindings
+	}
+	return exitOK
 }
 
 // loadPolicy compiles the policy file, or the embedded default when file
@@ -117,6 +116,8 @@ type scanResult struct {
 	Incomplete string     `json:"incomplete,omitempty"`
 	Skipped    []scanSkip `json:"skipped,omitempty"`
 	DurationNS int64      `json:"duration_ns"`
+
+	incomplete bool // inspection ended in an error (budget, panic)
 }
 
 // scanError is the output line for a line that could not be scanned.
@@ -126,14 +127,16 @@ type scanError struct {
 }
 
 // scan decides on every line of r and writes one result line per input
-// line to w (blank lines are skipped). It fails only when r or w does.
-func scan(r io.Reader, w io.Writer, eng *rules.Engine, now func() time.Time) error {
+// line to w (blank lines are skipped), as JSON or as text. It returns the
+// number of lines with matches or errors, and fails only when r or w
+// does.
+func scan(r io.Reader, w io.Writer, eng *rules.Engine, now func() time.Time, asJSON bool) (findings int, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	lim := adapter.PolicyLimits(eng.Limits())
 	for n := 1; ; n++ {
 		line, tooLong, err := readLine(br, maxScanLine)
 		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("read: %w", err)
+			return findings, fmt.Errorf("read: %w", err)
 		}
 		if len(bytes.TrimSpace(line)) > 0 || tooLong {
 			var out any
@@ -142,23 +145,41 @@ func scan(r io.Reader, w io.Writer, eng *rules.Engine, now func() time.Time) err
 			} else {
 				out = scanOne(line, strconv.Itoa(n), eng, lim, now)
 			}
-			b, merr := json.Marshal(out)
+			if res, ok := out.(scanResult); !ok || len(res.Matches) > 0 || res.incomplete || !res.Complete {
+				findings++
+			}
+			b, merr := scanLine(out, asJSON)
 			if merr != nil {
-				return fmt.Errorf("encode: %w", merr)
+				return findings, fmt.Errorf("encode: %w", merr)
 			}
 			if _, werr := w.Write(append(b, '\n')); werr != nil {
-				return fmt.Errorf("write: %w", werr)
+				return findings, fmt.Errorf("write: %w", werr)
 			}
 			if f, ok := w.(interface{ Flush() error }); ok {
 				if ferr := f.Flush(); ferr != nil {
-					return fmt.Errorf("write: %w", ferr)
+					return findings, fmt.Errorf("write: %w", ferr)
 				}
 			}
 		}
 		if err != nil { // io.EOF
-			return nil
+			return findings, nil
 		}
 	}
+}
+
+// scanLine renders one result: its JSON form, or "ID ACTION RULES" (or
+// "ID error: MESSAGE") as text.
+func scanLine(out any, asJSON bool) ([]byte, error) {
+	if asJSON {
+		return json.Marshal(out)
+	}
+	switch o := out.(type) {
+	case scanResult:
+		return fmt.Appendf(nil, "%s %s %s", o.ID, o.Action, ruleList(o.Rules)), nil
+	case scanError:
+		return fmt.Appendf(nil, "%s error: %s", o.ID, o.Error), nil
+	}
+	return nil, fmt.Errorf("unexpected result %T", out)
 }
 
 // scanOne decides on one input line; lineID is its number.
@@ -191,6 +212,7 @@ func scanOne(line []byte, lineID string, eng *rules.Engine, lim adapter.Limits, 
 		Complete:   !d.Truncated,
 		Incomplete: d.Incomplete,
 		DurationNS: now().Sub(start).Nanoseconds(),
+		incomplete: d.Err != nil,
 	}
 	for _, m := range d.Matches {
 		res.Matches = append(res.Matches, scanMatch{Rule: m.RuleID, Category: m.Category, Path: m.Path,

@@ -15,6 +15,10 @@ import (
 // markerPolicy blocks fields containing EVIL and monitors NOTE.
 const markerPolicy = "../../../rasp/testdata/policies/marker.yaml"
 
+// relaxedPolicy is markerPolicy with a budget no loaded test machine
+// exhausts, for cases that expect no finding.
+const relaxedPolicy = "testdata/policies/relaxed.yaml"
+
 // stepClock advances by 1µs on every reading, so durations are stable.
 func stepClock() func() time.Time {
 	t := time.Unix(1_800_000_000, 0)
@@ -31,8 +35,8 @@ func TestScanGolden(t *testing.T) {
 	}
 	defer in.Close()
 	var stdout, stderr bytes.Buffer
-	if code := scanCmd([]string{"--policy", markerPolicy}, in, &stdout, &stderr, stepClock()); code != 0 {
-		t.Fatalf("scan exit = %d, stderr:\n%s", code, stderr.String())
+	if code := scanCmd([]string{"--policy", markerPolicy}, in, &stdout, &stderr, stepClock()); code != exitFindings {
+		t.Fatalf("scan exit = %d, want %d (the input has attacks), stderr:\n%s", code, exitFindings, stderr.String())
 	}
 	golden := filepath.Join("testdata", "scan-output.golden")
 	if *update {
@@ -64,7 +68,8 @@ func TestScanUsage(t *testing.T) {
 	}{
 		{"extra operand", []string{"x.jsonl"}, 2, "usage: raspctl scan"},
 		{"unknown flag", []string{"--frob"}, 2, "flag provided but not defined"},
-		{"missing policy", []string{"--policy", "testdata/no-such.yaml"}, 1, "no-such.yaml"},
+		{"missing policy", []string{"--policy", "testdata/no-such.yaml"}, 2, "no-such.yaml"},
+		{"bad format", []string{"--format", "yaml"}, 2, "unknown format"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,8 +86,8 @@ func TestScanLongLineGoesOn(t *testing.T) {
 	long := `{"id":"big","event":{"x":"` + strings.Repeat("a", maxScanLine) + `"}}`
 	in := long + "\n" + `{"id":"after","event":{"x":"y"}}` + "\n"
 	var stdout, stderr bytes.Buffer
-	if code := scanCmd([]string{"--policy", markerPolicy}, strings.NewReader(in), &stdout, &stderr, stepClock()); code != 0 {
-		t.Fatalf("scan exit = %d: %s", code, stderr.String())
+	if code := scanCmd([]string{"--policy", markerPolicy}, strings.NewReader(in), &stdout, &stderr, stepClock()); code != exitFindings {
+		t.Fatalf("scan exit = %d, want %d (a line could not be decided): %s", code, exitFindings, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], `"id":"1","error":"line longer than`) || !strings.HasPrefix(lines[1], `{"id":"after","blocked":false`) {
@@ -115,8 +120,32 @@ func TestScanStreams(t *testing.T) {
 		}
 	}
 	inW.Close()
-	if code := <-done; code != 0 {
-		t.Errorf("scan exit = %d, want 0", code)
+	if code := <-done; code != exitFindings {
+		t.Errorf("scan exit = %d, want %d", code, exitFindings)
+	}
+}
+
+func TestScanFormats(t *testing.T) {
+	in := `{"id":"a","event":{"q":"EVIL"}}` + "\n" + `{"id":"b","event":{"q":"fine"}}` + "\n" + "{oops\n"
+	tests := []struct {
+		name     string
+		give     []string
+		input    string
+		wantOut  string
+		wantCode int
+	}{
+		{"text", []string{"--format", "text"}, in, "a block [evil-marker]\nb allow []\n3 error: invalid JSON: syntax error at byte 2\n", exitFindings},
+		{"clean", []string{"--format", "text"}, `{"id":"b","event":{"q":"fine"}}` + "\n", "b allow []\n", exitOK},
+		{"clean json", nil, `{"id":"b","event":{"q":"fine"}}` + "\n", `{"id":"b","blocked":false,"action":"allow","rules":[],"matches":[],"complete":true,"duration_ns":1000}` + "\n", exitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := scanCmd(append([]string{"--policy", relaxedPolicy}, tt.give...), strings.NewReader(tt.input), &stdout, &stderr, stepClock())
+			if code != tt.wantCode || stdout.String() != tt.wantOut {
+				t.Errorf("scan %q = %d %q, want %d %q (stderr %s)", tt.give, code, stdout.String(), tt.wantCode, tt.wantOut, stderr.String())
+			}
+		})
 	}
 }
 
@@ -165,7 +194,7 @@ func FuzzScanLine(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var out bytes.Buffer
 		in := bytes.ReplaceAll(line, []byte("\n"), nil)
-		if err := scan(bytes.NewReader(in), &out, eng, stepClock()); err != nil {
+		if _, err := scan(bytes.NewReader(in), &out, eng, stepClock(), true); err != nil {
 			t.Fatal(err)
 		}
 		if n := strings.Count(out.String(), "\n"); n > 1 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,58 +18,118 @@ import (
 // synchronous payload limit).
 const maxEventBytes = 6 << 20
 
+// testCase is one test in test's JSON output.
+type testCase struct {
+	Name    string `json:"name"`
+	Pass    bool   `json:"pass"`
+	Message string `json:"message,omitempty"`
+}
+
+// testResult is one file in test's JSON output.
+type testResult struct {
+	File     string     `json:"file"`
+	OK       bool       `json:"ok"`
+	Error    string     `json:"error,omitempty"` // the file could not be read
+	Problems []problem  `json:"problems"`        // the policy is invalid
+	Tests    []testCase `json:"tests"`
+	Passed   int        `json:"passed"`
+	Failed   int        `json:"failed"`
+}
+
 // runTest runs the tests of each policy file: every event goes through
 // the same event adapter as in production and then through the compiled
 // policy; the decision's action and the set of matched rules must equal
 // the test's want. It prints "PASS name" or "FAIL name: ..." per test and
-// a summary.
+// a summary (or one JSON document with --format json). Exit 1 when a test
+// fails, a policy is invalid or has no tests; 2 when a file cannot be
+// read.
 func runTest(args []string, stdout, stderr io.Writer) int {
-	files, ok := fileArgs("test", args, stderr)
-	if !ok {
-		return 2
+	c := newCLI("test", "test [--format text|json] FILE...", formatText, stderr)
+	if !c.parse(args, 1, -1) {
+		return exitError
 	}
-	status := 0
-	for _, file := range files {
-		if !testFile(file, stdout) {
-			status = 1
+	status := exitOK
+	results := make([]testResult, 0, c.fs.NArg())
+	for _, file := range c.fs.Args() {
+		res := testFile(file)
+		results = append(results, res)
+		switch {
+		case res.Error != "":
+			status = worst(status, exitError)
+			fmt.Fprintf(stderr, "%s: %s\n", file, res.Error)
+			continue
+		case !res.OK:
+			status = worst(status, exitFindings)
+		}
+		if !c.json() {
+			res.writeText(stdout)
+		}
+	}
+	if c.json() {
+		if err := writeJSON(stdout, map[string]any{"files": results}); err != nil {
+			fmt.Fprintf(stderr, "raspctl test: %v\n", err)
+			return exitError
 		}
 	}
 	return status
 }
 
-// testFile runs one policy's tests and reports whether all passed.
-func testFile(file string, stdout io.Writer) bool {
+func (r *testResult) writeText(w io.Writer) {
+	for _, p := range r.Problems {
+		fmt.Fprintln(w, p.text())
+	}
+	if len(r.Problems) > 0 {
+		return
+	}
+	if len(r.Tests) == 0 {
+		fmt.Fprintf(w, "%s: no tests\n", r.File)
+		return
+	}
+	for _, tc := range r.Tests {
+		if tc.Pass {
+			fmt.Fprintf(w, "PASS %s\n", tc.Name)
+		} else {
+			fmt.Fprintf(w, "FAIL %s: %s\n", tc.Name, tc.Message)
+		}
+	}
+	result := "ok"
+	if r.Failed > 0 {
+		result = "FAIL"
+	}
+	fmt.Fprintf(w, "%s: %s, %d passed, %d failed\n", r.File, result, r.Passed, r.Failed)
+}
+
+// testFile runs one policy's tests.
+func testFile(file string) testResult {
+	res := testResult{File: file, Problems: []problem{}, Tests: []testCase{}}
 	p, err := policy.LoadFile(file)
 	var engine *rules.Engine
 	if err == nil {
 		engine, err = rules.Compile(p)
 	}
 	if err != nil {
-		for _, line := range errorLines(file, err) {
-			fmt.Fprintln(stdout, line)
+		var perrs policy.Errors
+		if !errors.As(err, &perrs) {
+			res.Error = ioReason(err)
+			return res
 		}
-		return false
-	}
-	if len(p.Tests) == 0 {
-		fmt.Fprintf(stdout, "%s: no tests\n", file)
-		return false
+		for _, pe := range perrs {
+			res.Problems = append(res.Problems, problem{File: pe.File, Line: pe.Line, Col: pe.Col, Rule: pe.RuleID, Message: pe.Msg})
+		}
+		return res
 	}
 	lim := adapter.PolicyLimits(p.Limits)
-	failed := 0
 	for _, tc := range p.Tests {
-		if msg := runCase(engine, lim, file, tc); msg != "" {
-			failed++
-			fmt.Fprintf(stdout, "FAIL %s: %s\n", tc.Name, msg)
-			continue
+		msg := runCase(engine, lim, file, tc)
+		res.Tests = append(res.Tests, testCase{Name: tc.Name, Pass: msg == "", Message: msg})
+		if msg != "" {
+			res.Failed++
+		} else {
+			res.Passed++
 		}
-		fmt.Fprintf(stdout, "PASS %s\n", tc.Name)
 	}
-	result := "ok"
-	if failed > 0 {
-		result = "FAIL"
-	}
-	fmt.Fprintf(stdout, "%s: %s, %d passed, %d failed\n", file, result, len(p.Tests)-failed, failed)
-	return failed == 0
+	res.OK = len(p.Tests) > 0 && res.Failed == 0
+	return res
 }
 
 // runCase runs one test and returns why it failed, or "" when it passed.

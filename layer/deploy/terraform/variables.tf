@@ -1,5 +1,10 @@
-variable "layer_zip" {
-  description = "Path to dist/lambda-rasp-<version>-<arch>.zip built by `make layer`."
+variable "layer_zip_x86_64" {
+  description = "Path to dist/lambda-rasp-<version>-x86_64.zip built by `make release` (signed when code_signing is on)."
+  type        = string
+}
+
+variable "layer_zip_arm64" {
+  description = "Path to dist/lambda-rasp-<version>-arm64.zip built by `make release` (signed when code_signing is on)."
   type        = string
 }
 
@@ -15,7 +20,7 @@ variable "function_name" {
 }
 
 variable "architecture" {
-  description = "Lambda architecture; must match the layer zip."
+  description = "Lambda architecture of the function; it gets the layer of the same architecture."
   type        = string
   default     = "arm64"
   validation {
@@ -36,6 +41,58 @@ variable "rasp_mode" {
 
 variable "pushgateway_url" {
   description = "Optional Pushgateway URL for security metrics."
+  type        = string
+  default     = ""
+}
+
+variable "code_signing" {
+  description = "Create an AWS Signer profile and a code signing configuration for the function and its layers."
+  type        = bool
+  default     = false
+}
+
+variable "untrusted_artifact_on_deployment" {
+  description = "What Lambda does with unsigned or wrongly signed code: Enforce or Warn."
+  type        = string
+  default     = "Enforce"
+  validation {
+    condition     = contains(["Enforce", "Warn"], var.untrusted_artifact_on_deployment)
+    error_message = "The untrusted_artifact_on_deployment must be Enforce or Warn."
+  }
+}
+
+variable "amp_workspace_arn" {
+  description = "Optional Amazon Managed Prometheus workspace ARN: remote write with SigV4, and aps:RemoteWrite on it."
+  type        = string
+  default     = ""
+}
+
+variable "amp_remote_write_url" {
+  description = "The workspace's remote-write endpoint (.../workspaces/ws-.../api/v1/remote_write)."
+  type        = string
+  default     = ""
+}
+
+variable "appconfig_agent_layer_arn" {
+  description = "ARN of the AWS AppConfig Lambda extension layer for this Region and architecture; with it the policy is read from AppConfig."
+  type        = string
+  default     = ""
+}
+
+variable "appconfig_application_id" {
+  description = "AppConfig application id serving the policy."
+  type        = string
+  default     = ""
+}
+
+variable "appconfig_environment_id" {
+  description = "AppConfig environment id."
+  type        = string
+  default     = ""
+}
+
+variable "appconfig_profile_id" {
+  description = "AppConfig configuration profile id."
   type        = string
   default     = ""
 }
