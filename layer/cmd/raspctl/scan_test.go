@@ -213,8 +213,8 @@ func TestScanIncomplete(t *testing.T) {
 	}
 	in := `{"id":"many","event":{"a":"1","b":"2","c":"3","d":"x' OR 1=1--"}}` + "\n"
 	var stdout, stderr bytes.Buffer
-	if code := scanCmd([]string{"--policy", pol}, strings.NewReader(in), &stdout, &stderr, stepClock()); code != 0 {
-		t.Fatalf("scan exit = %d: %s", code, stderr.String())
+	if code := scanCmd([]string{"--policy", pol}, strings.NewReader(in), &stdout, &stderr, stepClock()); code != exitFindings {
+		t.Fatalf("scan exit = %d, want %d (a refusal is a finding): %s", code, exitFindings, stderr.String())
 	}
 	var res scanResult
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
