@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -31,6 +32,8 @@ type Engine struct {
 	version string // policy.ContentVersion, computed once
 	mode    Mode
 	onError Action // after the policy mode: never more than mode allows
+	// onErrorBy is on_error per reason, after the policy mode.
+	onErrorBy policy.OnErrorActions
 
 	rules    []compiledRule
 	bySource [numSources][]int32 // rule indexes per source, in policy order
@@ -86,6 +89,12 @@ func compile(p *policy.Policy, dets detectorSet) (*Engine, error) {
 		now:     time.Now,
 	}
 	e.onError = capAction(p.OnError, e.mode)
+	e.onErrorBy = policy.OnErrorActions{
+		Limits:    capAction(p.OnErrorBy.Limits, e.mode),
+		Budget:    capAction(p.OnErrorBy.Budget, e.mode),
+		Malformed: capAction(p.OnErrorBy.Malformed, e.mode),
+		Panic:     capAction(p.OnErrorBy.Panic, e.mode),
+	}
 	e.scratch.New = func() any { return detect.NewScratch() }
 
 	var errs policy.Errors
@@ -277,7 +286,8 @@ func (e *Engine) Inspect(ctx context.Context, req *Request) Decision {
 		d.Truncated = true
 	}
 	if d.Truncated || d.Err != nil {
-		d.Action = max(d.Action, e.onError)
+		d.Incomplete = IncompleteReason(d.Err)
+		d.Action = max(d.Action, e.onErrorBy.For(d.Incomplete))
 	}
 	d.Elapsed = e.now().Sub(start)
 	return d
@@ -415,6 +425,28 @@ func (r *compiledRule) excluded(path, route string) bool {
 
 // Mode returns the engine's effective global mode (after LAMBDA_RASP_MODE).
 func (e *Engine) Mode() Mode { return e.mode }
+
+// OnErrorFor returns what an incomplete inspection does for reason
+// (policy.ReasonLimits, ReasonBudget, ReasonMalformed, ReasonPanic),
+// after the mode: [ActionAllow], [ActionMonitor] or [ActionBlock].
+func (e *Engine) OnErrorFor(reason string) Action { return e.onErrorBy.For(reason) }
+
+// IncompleteReason returns the on_error reason of an inspection that
+// stopped with err (nil: a limit cut the event): policy.ReasonBudget for
+// ErrBudget and a done context, policy.ReasonPanic for a *PanicError and
+// any other error, policy.ReasonLimits for nil.
+func IncompleteReason(err error) string {
+	var pe *PanicError
+	switch {
+	case err == nil:
+		return policy.ReasonLimits
+	case errors.Is(err, ErrBudget), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return policy.ReasonBudget
+	case errors.As(err, &pe):
+		return policy.ReasonPanic
+	}
+	return policy.ReasonPanic
+}
 
 // OnError returns what an internal inspection error does, after the mode:
 // [ActionAllow], [ActionMonitor] (on_error block in monitor mode) or

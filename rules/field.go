@@ -56,6 +56,10 @@ type Decision struct {
 	// Err is an internal inspection error (recovered panic, budget
 	// overrun); Action then reflects the policy's on_error.
 	Err error
+	// Incomplete is why inspection did not cover every input, one of
+	// policy.ReasonLimits, ReasonBudget, ReasonMalformed and ReasonPanic,
+	// or "" when it did; on_error for that reason decided Action.
+	Incomplete string
 }
 
 // Blocked reports whether d refuses the request.
