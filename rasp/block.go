@@ -372,9 +372,9 @@ func refusalStatus(d *rules.Decision) int {
 // refusalResponse renders an incomplete-inspection refusal in ev's
 // source shape: the status, its text, the reason and the request id.
 func (p *Protector) refusalResponse(ev *adapter.Event, requestID string, status int, why string) []byte {
-	id := appendString(nil, requestID)
-	body := `{"message":` + string(appendString(nil, http.StatusText(status))) + `,"reason":` +
-		string(appendString(nil, "inspection incomplete: "+why)) + `,"requestId":` + string(id) + `}`
+	id := wire.AppendString(nil, requestID)
+	body := `{"message":` + string(wire.AppendString(nil, http.StatusText(status))) + `,"reason":` +
+		string(wire.AppendString(nil, "inspection incomplete: "+why)) + `,"requestId":` + string(id) + `}`
 	return p.render(ev, status, body)
 }
 
