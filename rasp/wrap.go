@@ -432,8 +432,6 @@ func reason(err error) string {
 		return wire.ReasonPanic
 	case errors.Is(err, adapter.ErrMalformed):
 		return wire.ReasonMalformed
-	case errors.Is(err, rules.ErrBudget):
-		return wire.ReasonBudget
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return wire.ReasonCancelled
 	}

@@ -256,11 +256,11 @@ func leastDisruptive(a, b Mode) Mode {
 }
 
 // Inspect inspects the fields of req and decides. It never panics: a
-// panic in a detector is recovered into Decision.Err ([*PanicError]), and
-// an overrun of the time budget stops inspection with [ErrBudget]; in both
-// cases, and when req.Truncated is set, the policy's on_error decides
+// panic in a detector is recovered into Decision.Err ([*PanicError]); then,
+// and when req.Truncated is set, the policy's on_error decides
 // (a match found so far still counts). A cancelled ctx stops inspection
-// the same way with ctx's error.
+// the same way with ctx's error. An overrun of the time budget does not
+// stop inspection: it sets Decision.OverBudget.
 //
 // At most limits.max_fields fields are inspected; beyond them the
 // decision is truncated. A request without matches does not allocate.
@@ -316,9 +316,11 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 	}
 	for i := range fields {
 		if i > 0 && i%budgetEvery == 0 {
-			if budget > 0 && e.now().Sub(start) > budget {
-				d.Err, d.Truncated = ErrBudget, true
-				return
+			// Past the budget, inspection goes on to the last field
+			// (its cost is bounded by the size limits): stopping would
+			// hand the tail of the event to whoever pads its head.
+			if budget > 0 && !d.OverBudget && e.now().Sub(start) > budget {
+				d.OverBudget = true
 			}
 			if err := ctx.Err(); err != nil {
 				d.Err, d.Truncated = err, true
@@ -433,14 +435,14 @@ func (e *Engine) OnErrorFor(reason string) Action { return e.onErrorBy.For(reaso
 
 // IncompleteReason returns the on_error reason of an inspection that
 // stopped with err (nil: a limit cut the event): policy.ReasonBudget for
-// ErrBudget and a done context, policy.ReasonPanic for a *PanicError and
+// a done context (the invocation's deadline), policy.ReasonPanic for a *PanicError and
 // any other error, policy.ReasonLimits for nil.
 func IncompleteReason(err error) string {
 	var pe *PanicError
 	switch {
 	case err == nil:
 		return policy.ReasonLimits
-	case errors.Is(err, ErrBudget), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return policy.ReasonBudget
 	case errors.As(err, &pe):
 		return policy.ReasonPanic

@@ -110,7 +110,8 @@ type Limits struct {
 	MaxDepth int
 	// MaxFields is the most fields extracted from one event (default 2048).
 	MaxFields int
-	// Budget is the inspection time budget per event (default 2ms).
+	// Budget is the target inspection time per event (default 2ms); an
+	// overrun is reported (rules.Decision.OverBudget), never a reason to stop.
 	Budget time.Duration
 }
 
@@ -203,7 +204,7 @@ type TestWant struct {
 // The reasons an inspection is incomplete, the keys of on_error.
 const (
 	ReasonLimits    = "limits"    // a limit (fields, depth, body bytes) cut the event
-	ReasonBudget    = "budget"    // the time budget ran out, or the invocation's deadline
+	ReasonBudget    = "budget"    // the invocation's deadline ended inspection
 	ReasonMalformed = "malformed" // the event or a body could not be decoded
 	ReasonPanic     = "panic"     // inspection failed (a recovered panic)
 )
