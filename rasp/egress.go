@@ -48,6 +48,9 @@ type egressCall struct {
 	scheme  string       // URL scheme, lower case
 	urlHost string       // URL host name, lower case
 	input   *rules.Field // a request input that steers the URL, or nil
+	// from is the invocation input came from when the request's context
+	// carries none (see steeringInput), so the dial reports under it.
+	from *Invocation
 	// checked is the literal destination the HTTP level already decided.
 	checked netip.AddrPort
 	// strict marks a customer-facing guard: never the Lambda API.
@@ -490,7 +493,11 @@ func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if call.input != nil && t.fresh != nil {
 		rt = t.fresh
 	}
-	return rt.RoundTrip(req.WithContext(context.WithValue(req.Context(), egressCallKey{}, call)))
+	ctx := req.Context()
+	if call.from != nil {
+		ctx = newContext(ctx, call.from)
+	}
+	return rt.RoundTrip(req.WithContext(context.WithValue(ctx, egressCallKey{}, call)))
 }
 
 // CloseIdleConnections closes the idle connections of the transports
@@ -521,7 +528,14 @@ func checkRequest(req *http.Request, strict, resolve bool) (_ *egressCall, err e
 	u := req.URL
 	call := &egressCall{scheme: strings.ToLower(u.Scheme), urlHost: strings.ToLower(strings.TrimSuffix(u.Hostname(), ".")), strict: strict}
 	port := portOf(u)
-	call.input = steeringInput(ctx, u, call.urlHost)
+	var from *Invocation
+	call.input, from = steeringInput(ctx, u, call.urlHost)
+	if _, ok := FromContext(ctx); !ok && from != nil {
+		// Decided and reported as part of the invocation whose input
+		// chose the destination.
+		ctx = newContext(ctx, from)
+		call.from = from
+	}
 	raw, api := lambdaAPI()
 	if !strict && isRuntimeAlias(u.Host) {
 		return call, nil // the runtime client; its dial maps the alias
@@ -610,9 +624,39 @@ func portOf(u *url.URL) uint16 {
 // steers u: it contains the host name, the URL begins with it (from
 // "scheme://" on), or it is the explicit port. Inputs shorter than 3 bytes are
 // ignored.
-func steeringInput(ctx context.Context, u *url.URL, host string) *rules.Field {
-	inv, ok := FromContext(ctx)
-	if !ok || len(inv.Inputs) == 0 {
+//
+// A request without an invocation in ctx (http.Get with a client built at
+// init, a goroutine's context.Background()) is matched against the inputs
+// of every invocation in flight in the process — one in classic mode,
+// several on Lambda Managed Instances — and the invocation whose input
+// chose the destination is returned with it, so the refusal is reported
+// under that invocation and no other.
+func steeringInput(ctx context.Context, u *url.URL, host string) (*rules.Field, *Invocation) {
+	if inv, ok := FromContext(ctx); ok {
+		return steeringField(inv, u, host), inv
+	}
+	g := processGuard.Load()
+	if g == nil {
+		return nil, nil
+	}
+	var (
+		field *rules.Field
+		from  *Invocation
+	)
+	g.inflight.each(func(inv *Invocation) bool {
+		if f := steeringField(inv, u, host); f != nil {
+			field, from = f, inv
+			return false
+		}
+		return true
+	})
+	return field, from
+}
+
+// steeringField returns the input of inv that chose u's destination, or
+// nil.
+func steeringField(inv *Invocation, u *url.URL, host string) *rules.Field {
+	if len(inv.Inputs) == 0 {
 		return nil
 	}
 	port := u.Port()

@@ -660,12 +660,13 @@ func TestSteeringInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		host := strings.ToLower(u.Hostname())
-		got := steeringInput(invocationCtx(g, f(tt.input)), u, host) != nil
+		field, _ := steeringInput(invocationCtx(g, f(tt.input)), u, host)
+		got := field != nil
 		if got != tt.want {
 			t.Errorf("steeringInput(%s, %q) = %v, want %v", tt.url, tt.input, got, tt.want)
 		}
 	}
-	if steeringInput(context.Background(), &url.URL{Host: "x"}, "x") != nil {
+	if field, _ := steeringInput(context.Background(), &url.URL{Host: "x"}, "x"); field != nil {
 		t.Error("input found outside an invocation")
 	}
 }
@@ -911,5 +912,60 @@ func TestRecoverEgress(t *testing.T) {
 	var be *BlockedError
 	if err := check(sinkTestCtx(&guard{engine: e, out: &sinkRecorder{}})); !errors.As(err, &be) || be.Reason != "egress check failed" {
 		t.Errorf("on_error block: %v, want a refusal", err)
+	}
+}
+
+// TestSSRFWithoutContext: a request made without an invocation's context
+// (rasp.HTTPClient().Get(url), the most common call form) is correlated
+// with the inputs of every invocation in flight, and the refusal is
+// reported under the invocation whose input chose the destination, never
+// another one in flight beside it.
+func TestSSRFWithoutContext(t *testing.T) {
+	srv := newCountingServer(t)
+	// The policy allows the server: only the correlation refuses.
+	g, out := egressGuard(t, "block", loopbackPolicy(srv.port))
+	withProcessGuard(t, g)
+	t.Setenv(envRuntimeAPI, "")
+	c := &http.Client{Transport: Transport(nil)}
+	field := func(v string) rules.Field {
+		return rules.Field{Source: rules.SourceQuery, Path: "query.url", Value: v}
+	}
+	other := &Invocation{RequestID: "req-other", EventSource: "apigw-v2", Inputs: []rules.Field{field("espresso cups")}, g: g}
+	g.inflight.add(other)
+	defer g.inflight.remove(other)
+
+	for _, tt := range []struct{ name, input, url string }{
+		{"host name from input", "localhost", srv.url("localhost")},
+		{"address from input", "127.0.0.1", srv.url("127.0.0.1")},
+		{"whole URL from input", srv.url("127.0.0.1"), srv.url("127.0.0.1")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			steer := &Invocation{RequestID: "req-steer", EventSource: "apigw-v2", Inputs: []rules.Field{field(tt.input)}, g: g}
+			g.inflight.add(steer)
+			before, seen := srv.hits.Load(), len(out.denials())
+			_, err := get(context.Background(), c, tt.url)
+			g.inflight.remove(steer)
+			be := blocked(t, err)
+			if be.RuleIDs[0] != rules.RuleSSRFSink || be.Paths[0] != "query.url" {
+				t.Errorf("BlockedError = %+v", be)
+			}
+			if srv.hits.Load() != before {
+				t.Error("blocked request reached the server")
+			}
+			ev := out.denials()[seen:]
+			if len(ev) == 0 {
+				t.Fatal("no event for the refusal")
+			}
+			for _, e := range ev {
+				if e.RequestID != "req-steer" || e.RuleID != rules.RuleSSRFSink {
+					t.Errorf("event %+v, want an ssrf refusal under req-steer", e)
+				}
+			}
+
+			// Once that invocation is over, the same call is allowed.
+			if _, err := get(context.Background(), c, tt.url); err != nil {
+				t.Errorf("after the invocation ended: %v", err)
+			}
+		})
 	}
 }
