@@ -84,7 +84,7 @@ SAM_GOARCH ?= arm64
 define sam-layer
 	mkdir -p $(ARTIFACTS_DIR)/extensions $(ARTIFACTS_DIR)/lambda-rasp
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(1) $(GO) build $(BUILDFLAGS) -o $(ARTIFACTS_DIR)/extensions/lambda-rasp ./extension
-	cp rules/policies/default.yaml $(ARTIFACTS_DIR)/lambda-rasp/policy.yaml
+	cp rules/policy/default.yaml $(ARTIFACTS_DIR)/lambda-rasp/policy.yaml
 endef
 
 build-LambdaRaspLayerX8664:

@@ -55,6 +55,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 const (
@@ -162,9 +163,8 @@ func guardEgress(ctx context.Context) (*rules.Egress, *guard, bool) {
 		}
 		return eg, g, true
 	}
-	switch os.Getenv(rules.EnvMode) {
-	case "off", "monitor":
-		return nil, nil, false
+	if m, err := policy.ParseMode(os.Getenv(policy.EnvMode)); err == nil && m != rules.ModeBlock {
+		return nil, nil, false // an invalid value stops the Protector's init; until then, the baseline
 	}
 	return baselineEgress(), nil, true
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // captureEmitter records the events a guard emits.
@@ -58,7 +59,7 @@ func (c *captureEmitter) denials() []wire.Event {
 func egressGuard(t testing.TB, mode, egress string) (*guard, *captureEmitter) {
 	t.Helper()
 	src := "version: 1\nname: egress-test\nmode: " + mode + "\negress:\n" + egress
-	p, err := rules.Parse("egress-test.yaml", []byte(src))
+	p, err := policy.Parse("egress-test.yaml", []byte(src))
 	if err != nil {
 		t.Fatalf("parse:\n%s\n%v", src, err)
 	}
@@ -586,7 +587,7 @@ func TestBaselineWithoutGuard(t *testing.T) {
 	_, err = get(context.Background(), HTTPClient(), "http://169.254.169.254/latest/meta-data/")
 	blocked(t, err)
 
-	t.Setenv(rules.EnvMode, "off")
+	t.Setenv(policy.EnvMode, "off")
 	conn, err = DialContext(context.Background(), "tcp", net.JoinHostPort("0.0.0.0", strconv.Itoa(srv.port)))
 	if err != nil {
 		t.Fatalf("LAMBDA_RASP_MODE=off: %v", err)
@@ -899,7 +900,7 @@ func TestRecoverEgress(t *testing.T) {
 	if err := check(sinkTestCtx(allow)); err != nil {
 		t.Errorf("on_error allow: %v, want nil", err)
 	}
-	p, err := rules.Parse("p.yaml", []byte("version: 1\nname: p\non_error: block\n"))
+	p, err := policy.Parse("p.yaml", []byte("version: 1\nname: p\non_error: block\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lambda-rasp/lambda-rasp/rasp"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // examplePolicy blocks a classic SQL tautology in any input.
@@ -26,7 +27,7 @@ inputs:
 // exampleOptions keeps the examples self-contained: an explicit policy,
 // and security events discarded instead of sent to the extension.
 func exampleOptions() []rasp.Option {
-	p, err := rules.Parse("example.yaml", []byte(examplePolicy))
+	p, err := policy.Parse("example.yaml", []byte(examplePolicy))
 	if err != nil {
 		panic(err)
 	}

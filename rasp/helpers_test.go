@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // testEngine compiles a policy from testdata/policies, with edits applied
@@ -25,7 +26,7 @@ func testEngine(t testing.TB, name string, edits ...string) *rules.Engine {
 	for i := 0; i+1 < len(edits); i += 2 {
 		s = strings.ReplaceAll(s, edits[i], edits[i+1])
 	}
-	p, err := rules.Parse(name, []byte(s))
+	p, err := policy.Parse(name, []byte(s))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,8 +38,8 @@ func receive(t testing.TB, c *net.UnixConn) wire.Event {
 	if err != nil {
 		t.Fatalf("read datagram: %v", err)
 	}
-	e, err := wire.Decode(buf[:n])
-	if err != nil {
+	var e wire.Event
+	if err := wire.Decode(buf[:n], &e); err != nil {
 		t.Fatalf("wire.Decode(%s) error = %v", buf[:n], err)
 	}
 	return e
@@ -162,8 +162,8 @@ func TestAppendEventMatchesEncode(t *testing.T) {
 			if !ok || len(b) > wire.MaxDatagram {
 				t.Fatalf("appendEvent() = %d bytes, ok %v", len(b), ok)
 			}
-			got, err := wire.Decode(b)
-			if err != nil {
+			var got wire.Event
+			if err := wire.Decode(b, &got); err != nil {
 				t.Fatalf("wire.Decode() error = %v", err)
 			}
 			if got.Kind != tt.give.Kind || got.Dropped != tt.give.Dropped || !strings.HasPrefix(tt.give.Excerpt, strings.TrimSuffix(got.Excerpt, "…")) {

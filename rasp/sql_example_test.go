@@ -14,6 +14,7 @@ import (
 
 	"github.com/lambda-rasp/lambda-rasp/rasp"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // sinkExamplePolicy turns the sink guards on and has no input rules, so
@@ -28,7 +29,7 @@ sinks:
 `
 
 func sinkExampleOptions() []rasp.Option {
-	p, err := rules.Parse("sinks.yaml", []byte(sinkExamplePolicy))
+	p, err := policy.Parse("sinks.yaml", []byte(sinkExamplePolicy))
 	if err != nil {
 		panic(err)
 	}

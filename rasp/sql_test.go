@@ -16,6 +16,7 @@ import (
 
 	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // sinkRecorder captures the security events of a sink guard test.
@@ -49,7 +50,7 @@ const sinkPolicy = `sinks:
 // given sinks section, whose events go to the returned recorder.
 func sinkTestGuard(t testing.TB, mode, sinks string) (*guard, *sinkRecorder) {
 	t.Helper()
-	p, err := rules.Parse("sinks.yaml", []byte("version: 1\nname: sinks\nmode: "+mode+"\non_error: allow\n"+sinks))
+	p, err := policy.Parse("sinks.yaml", []byte("version: 1\nname: sinks\nmode: "+mode+"\non_error: allow\n"+sinks))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +431,7 @@ func TestSinkCheckPanic(t *testing.T) {
 	if r := runSinkCheck(g, boom); r.Matched() {
 		t.Errorf("on_error allow: %+v", r)
 	}
-	p, err := rules.Parse("x.yaml", []byte("version: 1\nname: x\nmode: block\non_error: block\n"+sinkPolicy))
+	p, err := policy.Parse("x.yaml", []byte("version: 1\nname: x\nmode: block\non_error: block\n"+sinkPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}

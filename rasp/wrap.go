@@ -93,7 +93,7 @@ func New(opts ...Option) (*Protector, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lambda-rasp: policy: %w", err)
 		}
-		o.logger.Info("policy loaded", zap.String("source", eng.Source()), zap.String("version", eng.Version()), zap.String("mode", eng.Mode().String()))
+		o.logger.Info("policy loaded", zap.String("source", eng.Policy().Origin), zap.String("version", eng.Version()), zap.String("mode", eng.Mode().String()))
 	}
 	path := o.socket
 	if path == "" {

@@ -1,17 +1,16 @@
-// Package rules is lambda-rasp's policy and inspection engine: the policy
-// file format, its strict loader, the compiled [Engine] that inspects the
-// fields of an event, and the embedded default policy.
+// Package rules is lambda-rasp's inspection engine: it compiles a policy
+// (see the policy package, which loads and validates policy files) into
+// an immutable [Engine] that inspects the fields of an event and checks
+// what reaches the sinks — outbound connections, SQL, commands, files.
 //
-// # Loading
+// # Compiling
 //
-// A policy is one YAML file (version 1). [Parse] and [LoadFile] validate
-// it strictly: unknown keys, wrong types, bad regular expressions, CIDRs,
-// ports or globs, duplicate or unknown rule ids and unknown detectors are
-// all reported at once as [PolicyErrors], each a [*PolicyError] naming the
-// file, line, column and rule. [Compile] turns a [Policy] into an
-// [Engine]. [LoadEnv] does both from the environment (LAMBDA_RASP_POLICY_URL,
-// LAMBDA_RASP_POLICY, /opt/lambda-rasp/policy.yaml, else [Default]) and
-// applies LAMBDA_RASP_MODE.
+// [Compile] turns a [policy.Policy] into an [Engine]; [LoadEnv] loads the
+// policy the environment selects ([policy.Load]) and compiles it;
+// [DefaultEngine] compiles the embedded default. Every mode is resolved
+// once, at compile time: the policy's global mode, LAMBDA_RASP_MODE (which
+// [policy.Load] records as the policy's ForcedMode), and the modes rules,
+// the egress section and the sinks name themselves.
 //
 // # Inspecting
 //

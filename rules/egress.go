@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // EgressClass is the class of an outbound destination, a low-cardinality
@@ -245,19 +247,8 @@ type Egress struct {
 	cache        *egressCache
 }
 
-// compileEgress compiles p. base is the engine's mode (already forced);
-// force, when set, caps any mode p names itself (see leastDisruptive).
-func compileEgress(p *EgressPolicy, base Mode, force *Mode) (*Egress, error) {
-	mode := base
-	if p.Mode != nil {
-		mode = *p.Mode
-		if force != nil {
-			mode = leastDisruptive(mode, *force)
-		}
-	}
-	if base == ModeOff {
-		mode = ModeOff
-	}
+// compileEgress compiles p under mode, resolved by the engine.
+func compileEgress(p *policy.EgressPolicy, mode Mode) (*Egress, error) {
 	e := &Egress{mode: mode, defaultAllow: p.Default != "deny", cache: newEgressCache()}
 	var err error
 	if e.allow, err = compileEgressRules(p.Allow, "egress.allow", "allowed by "); err != nil {
@@ -274,11 +265,11 @@ func compileEgress(p *EgressPolicy, base Mode, force *Mode) (*Egress, error) {
 // when a [EgressDest.LambdaAPI] is given, the Lambda APIs), in block mode.
 // Sink guards use it before any policy is loaded.
 func BaselineEgress() *Egress {
-	e, _ := compileEgress(&EgressPolicy{Default: "allow"}, ModeBlock, nil)
+	e, _ := compileEgress(&policy.EgressPolicy{Default: "allow"}, ModeBlock)
 	return e
 }
 
-func compileEgressRules(in []EgressRule, list, verb string) (egressRules, error) {
+func compileEgressRules(in []policy.EgressRule, list, verb string) (egressRules, error) {
 	rs := egressRules{exact: map[string][]int32{}, wild: map[string][]int32{}}
 	for i, r := range in {
 		cr := egressRule{ports: r.Ports}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // TestEgressManyRules: a policy at the rule limit compiles, and decides
@@ -15,7 +17,7 @@ func TestEgressManyRules(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large policy")
 	}
-	n := MaxRules / 2 // host and cidr rules share one list
+	n := policy.MaxRules / 2 // host and cidr rules share one list
 	var b strings.Builder
 	b.WriteString("  default: deny\n  allow:\n")
 	for i := range n {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // egressFrom compiles a policy whose egress section is body (indented
@@ -14,7 +16,7 @@ import (
 func egressFrom(t testing.TB, mode, body string) *Egress {
 	t.Helper()
 	src := "version: 1\nname: egress-test\nmode: " + mode + "\negress:\n" + body
-	p, err := Parse("egress-test.yaml", []byte(src))
+	p, err := policy.Parse("egress-test.yaml", []byte(src))
 	if err != nil {
 		t.Fatalf("parse:\n%s\n%v", src, err)
 	}

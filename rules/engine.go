@@ -3,13 +3,14 @@ package rules
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/lambda-rasp/lambda-rasp/rules/internal/detect"
+	"github.com/lambda-rasp/lambda-rasp/rules/internal/glob"
 	"github.com/lambda-rasp/lambda-rasp/rules/internal/match"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 const (
@@ -25,10 +26,9 @@ const (
 
 // Engine is a compiled, immutable policy. It is safe for concurrent use.
 type Engine struct {
-	policy  *Policy
-	name    string
-	version string
-	source  string
+	policy  *policy.Policy
+	name    string // policy.DisplayName, computed once
+	version string // policy.ContentVersion, computed once
 	mode    Mode
 	onError Action // after the policy mode: never more than mode allows
 
@@ -48,49 +48,49 @@ type compiledRule struct {
 	category string
 	det      detect.Detector // nil for user rules
 	m        match.Matcher   // nil for detector rules
-	paths    globs           // nil: every path
+	paths    glob.List       // nil: every path
 	excl     []*compiledExclusion
 	action   Action // what a match does, after rule and policy modes
+	minConf  Confidence
 }
 
 // compiledExclusion is one exclusion as it applies to one rule.
 type compiledExclusion struct {
-	paths    globs // nil: every path
-	route    glob
+	paths    glob.List // nil: every path
+	route    glob.Glob
 	hasRoute bool
 }
 
-// Compile compiles p into an [Engine]. p must come from [Parse] or
-// [LoadFile] (or [Default]) and must not be modified afterwards.
-func Compile(p *Policy) (*Engine, error) {
-	return compile(p, builtinDetectors(), nil)
+// Compile compiles p into an [Engine]. p must come from the policy
+// package ([policy.Parse], [policy.LoadFile], [policy.Load] or
+// [policy.Default]) and must not be modified afterwards.
+//
+// Every mode is resolved here, once: the global mode is p's, unless
+// LAMBDA_RASP_MODE forced one ([policy.Policy.ForcedMode]); a rule, the
+// egress section or a sink that names its own mode keeps it, capped by
+// the forced mode; nothing runs when the global mode is off.
+func Compile(p *policy.Policy) (*Engine, error) {
+	return compile(p, builtinDetectors())
 }
 
-// compile is Compile with a given detector set and an optional forced mode.
-func compile(p *Policy, dets detectorSet, force *Mode) (*Engine, error) {
+// compile is Compile with a given detector set.
+func compile(p *policy.Policy, dets detectorSet) (*Engine, error) {
 	if p == nil {
 		return nil, fmt.Errorf("compile policy: nil policy")
 	}
 	e := &Engine{
 		policy:  p,
-		name:    policyName(p),
-		version: p.hash,
-		mode:    p.Mode,
+		name:    p.DisplayName(),
+		version: p.ContentVersion(),
+		mode:    p.EffectiveMode(),
 		now:     time.Now,
-	}
-	if e.version == "" {
-		e.version = "unhashed"
-	}
-	if force != nil {
-		e.mode = *force
-		e.version += "+" + force.String()
 	}
 	e.onError = capAction(p.OnError, e.mode)
 	e.scratch.New = func() any { return detect.NewScratch() }
 
-	var errs PolicyErrors
-	fail := func(pos Pos, id string, err error) {
-		errs = append(errs, &PolicyError{File: p.File, Line: max(pos.Line, 1), Col: max(pos.Col, 1), RuleID: id, Msg: err.Error(), Err: err})
+	var errs policy.Errors
+	fail := func(pos policy.Pos, id string, err error) {
+		errs = append(errs, &policy.Error{File: p.File, Line: max(pos.Line, 1), Col: max(pos.Col, 1), RuleID: id, Msg: err.Error(), Err: err})
 	}
 	// Each exclusion is compiled once and shared by the rules it names.
 	excl := make([]*compiledExclusion, len(p.Exclusions))
@@ -103,20 +103,14 @@ func compile(p *Policy, dets detectorSet, force *Mode) (*Engine, error) {
 		excl[i] = &cx
 	}
 	for _, r := range p.Inputs {
-		mode := e.mode
-		if r.Mode != nil {
-			mode = *r.Mode
-			if force != nil {
-				mode = leastDisruptive(mode, *force)
-			}
-		}
-		if mode == ModeOff || e.mode == ModeOff {
+		mode := resolveMode(p, r.Mode)
+		if mode == ModeOff {
 			continue
 		}
-		cr := compiledRule{id: r.ID, action: capAction(r.Action, mode)}
+		cr := compiledRule{id: r.ID, action: capAction(r.Action, mode), minConf: r.MinConfidence}
 		switch {
 		case r.Match != nil:
-			m, err := match.New(r.Match.matchSpec())
+			m, err := match.New(matchSpec(r.Match))
 			if err != nil {
 				fail(r.Pos, r.ID, fmt.Errorf("match: %w", err))
 				continue
@@ -131,7 +125,7 @@ func compile(p *Policy, dets detectorSet, force *Mode) (*Engine, error) {
 			cr.det, cr.category = d, d.Category()
 		}
 		for _, g := range r.Paths {
-			cg, err := compileGlob(g, '.')
+			cg, err := glob.Compile(g, '.')
 			if err != nil {
 				fail(r.Pos, r.ID, fmt.Errorf("path glob %q: %w", g, err))
 				continue
@@ -159,10 +153,10 @@ func compile(p *Policy, dets detectorSet, force *Mode) (*Engine, error) {
 		}
 	}
 	var err error
-	if e.egress, err = compileEgress(&p.Egress, e.mode, force); err != nil {
+	if e.egress, err = compileEgress(&p.Egress, resolveMode(p, p.Egress.Mode)); err != nil {
 		fail(p.Egress.Pos, "", fmt.Errorf("egress: %w", err))
 	}
-	if e.sinks, err = compileSinks(&p.Sinks, e.mode, force); err != nil {
+	if e.sinks, err = compileSinks(p); err != nil {
 		fail(p.Sinks.Pos, "", fmt.Errorf("sinks: %w", err))
 	}
 	if len(errs) > 0 {
@@ -171,7 +165,7 @@ func compile(p *Policy, dets detectorSet, force *Mode) (*Engine, error) {
 	return e, nil
 }
 
-func excludes(x Exclusion, id string) bool {
+func excludes(x policy.Exclusion, id string) bool {
 	for _, r := range x.Rules {
 		if r == "*" || r == id {
 			return true
@@ -180,17 +174,17 @@ func excludes(x Exclusion, id string) bool {
 	return false
 }
 
-func compileExclusion(x Exclusion) (compiledExclusion, error) {
+func compileExclusion(x policy.Exclusion) (compiledExclusion, error) {
 	var cx compiledExclusion
 	for _, g := range x.Paths {
-		cg, err := compileGlob(g, '.')
+		cg, err := glob.Compile(g, '.')
 		if err != nil {
 			return cx, fmt.Errorf("exclusion path glob %q: %w", g, err)
 		}
 		cx.paths = append(cx.paths, cg)
 	}
 	if x.Route != "" {
-		cg, err := compileGlob(x.Route, '/')
+		cg, err := glob.Compile(x.Route, '/')
 		if err != nil {
 			return cx, fmt.Errorf("exclusion route %q: %w", x.Route, err)
 		}
@@ -199,16 +193,27 @@ func compileExclusion(x Exclusion) (compiledExclusion, error) {
 	return cx, nil
 }
 
-// policyName is the policy's name, else its file's base name.
-func policyName(p *Policy) string {
-	if p.Name != "" {
-		return p.Name
+// resolveMode is the mode of a rule, the egress section or a sink that
+// names own (nil: the policy's), after LAMBDA_RASP_MODE: the global mode
+// when own is nil, else own capped by the forced mode; off whenever the
+// global mode is off.
+func resolveMode(p *policy.Policy, own *Mode) Mode {
+	global := p.EffectiveMode()
+	switch {
+	case global == ModeOff:
+		return ModeOff
+	case own == nil:
+		return global
+	case p.ForcedMode != nil:
+		return leastDisruptive(*own, *p.ForcedMode)
+	default:
+		return *own
 	}
-	if p.File != "" {
-		base := filepath.Base(p.File)
-		return strings.TrimSuffix(base, filepath.Ext(base))
-	}
-	return "policy"
+}
+
+// matchSpec converts a policy matcher for the match package.
+func matchSpec(m *policy.MatchSpec) match.Spec {
+	return match.Spec{Regex: m.Regex, Phrases: m.Phrases, Equals: m.Equals, Prefix: m.Prefix, CaseInsensitive: m.CaseInsensitive}
 }
 
 // capAction limits a to what mode allows.
@@ -323,10 +328,10 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 			d.Truncated = true
 		}
 		reset := false
-		in := detect.Input{Value: value, Key: f.Key, Source: sourceNames[f.Source]}
+		in := detect.Input{Value: value, Key: f.Key, Source: f.Source.String()}
 		for _, ri := range e.bySource[f.Source] {
 			r := &e.rules[ri]
-			if r.paths != nil && !r.paths.match(f.Path) {
+			if r.paths != nil && !r.paths.Match(f.Path) {
 				continue
 			}
 			if r.excluded(f.Path, req.Route) {
@@ -337,6 +342,7 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 				evidence   string
 				start, end int
 				hit        bool
+				conf       Confidence
 			)
 			if r.det != nil {
 				if !reset {
@@ -346,24 +352,33 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 				var fd detect.Finding
 				fd, hit = r.det.Detect(sc, in)
 				evidence = fd.Evidence
+				if fd.Confidence == detect.Low {
+					conf = ConfidenceLow
+				}
 			} else {
 				start, end, hit = r.m.Match(value)
 			}
 			if !hit {
 				continue
 			}
-			d.Action = max(d.Action, r.action)
+			action := r.action
+			if conf > r.minConf {
+				// Below the rule's confidence bar: reported, not blocked.
+				action = min(action, ActionMonitor)
+			}
+			d.Action = max(d.Action, action)
 			if len(d.Matches) < maxMatches {
 				if d.Matches == nil {
 					d.Matches = make([]Match, 0, 4)
 				}
 				d.Matches = append(d.Matches, Match{
-					RuleID:   r.id,
-					Category: r.category,
-					Source:   f.Source,
-					Path:     f.Path,
-					Excerpt:  excerptFor(value, evidence, start, end),
-					Action:   r.action,
+					RuleID:     r.id,
+					Category:   r.category,
+					Source:     f.Source,
+					Path:       f.Path,
+					Excerpt:    excerptFor(value, evidence, start, end),
+					Action:     action,
+					Confidence: conf,
 				})
 			}
 		}
@@ -388,10 +403,10 @@ func excerptFor(value, evidence string, start, end int) string {
 // path on route.
 func (r *compiledRule) excluded(path, route string) bool {
 	for _, x := range r.excl {
-		if x.hasRoute && !x.route.match(route) {
+		if x.hasRoute && !x.route.Match(route) {
 			continue
 		}
-		if x.paths == nil || x.paths.match(path) {
+		if x.paths == nil || x.paths.Match(path) {
 			return true
 		}
 	}
@@ -407,22 +422,19 @@ func (e *Engine) Mode() Mode { return e.mode }
 func (e *Engine) OnError() Action { return e.onError }
 
 // Limits returns the policy's limits.
-func (e *Engine) Limits() Limits { return e.policy.Limits }
+func (e *Engine) Limits() policy.Limits { return e.policy.Limits }
 
-// Name returns the policy's name: its "name:", else its file's base name.
+// Name returns the policy's name ([policy.Policy.DisplayName]).
 func (e *Engine) Name() string { return e.name }
 
 // Version returns a short, stable hash of the policy's content (with the
-// forced mode, if any), for the policy_version of logs and metrics.
+// forced mode, if any), for the policy_version of logs and metrics
+// ([policy.Policy.ContentVersion]).
 func (e *Engine) Version() string { return e.version }
 
-// Source says where the policy came from, for logs: "embedded default",
-// "file /opt/lambda-rasp/policy.yaml", "url http://localhost:2772/...";
-// empty for an engine built by [Compile].
-func (e *Engine) Source() string { return e.source }
-
-// Policy returns the compiled policy. It must not be modified.
-func (e *Engine) Policy() *Policy { return e.policy }
+// Policy returns the compiled policy (its Origin says where it came
+// from). It must not be modified.
+func (e *Engine) Policy() *policy.Policy { return e.policy }
 
 // Egress returns the compiled egress policy.
 func (e *Engine) Egress() *Egress { return e.egress }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lambda-rasp/lambda-rasp/rules/internal/detect"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // fakeDetector flags values containing its marker. It panics on values
@@ -31,7 +32,11 @@ func (d fakeDetector) Detect(sc *detect.Scratch, in detect.Input) (detect.Findin
 		panic("fake detector panic")
 	}
 	if i := strings.Index(v, d.marker); i >= 0 {
-		return detect.Finding{Evidence: v[i : i+len(d.marker)], Reason: "marker"}, true
+		fd := detect.Finding{Evidence: v[i : i+len(d.marker)], Reason: "marker"}
+		if strings.Contains(v, "maybe") {
+			fd.Confidence = detect.Low
+		}
+		return fd, true
 	}
 	return detect.Finding{}, false
 }
@@ -43,14 +48,40 @@ func testDetectors() detectorSet {
 	}
 }
 
+// detectorKey finds the detector names of a test policy.
+var detectorKey = regexp.MustCompile(`detector: ([A-Za-z0-9_-]+)`)
+
+// parseFake parses a policy that names the fake detectors: the parser
+// knows only the built-in names, so every detector is parsed as "sqli"
+// and given its own name back afterwards, in file order.
+func parseFake(name, src string) (*policy.Policy, error) {
+	var names []string
+	src = detectorKey.ReplaceAllStringFunc(src, func(m string) string {
+		names = append(names, detectorKey.FindStringSubmatch(m)[1])
+		return "detector: sqli"
+	})
+	p, err := policy.Parse(name, []byte(src))
+	if err != nil {
+		return nil, err
+	}
+	k := 0
+	for i := range p.Inputs {
+		if p.Inputs[i].Detector != "" {
+			p.Inputs[i].Detector = names[k]
+			k++
+		}
+	}
+	return p, nil
+}
+
 // testEngine parses and compiles policy with the fake detectors.
 func testEngine(t testing.TB, policy string) *Engine {
 	t.Helper()
-	p, err := parse("test.yaml", []byte(policy), testDetectors())
+	p, err := parseFake("test.yaml", policy)
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
-	e, err := compile(p, testDetectors(), nil)
+	e, err := compile(p, testDetectors())
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}
@@ -168,11 +199,12 @@ func TestInspectModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := parse("m.yaml", []byte("version: 1\n"+tt.give+"\n"), testDetectors())
+			p, err := parseFake("m.yaml", "version: 1\n"+tt.give+"\n")
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, err := compile(p, testDetectors(), tt.force)
+			p.ForcedMode = tt.force
+			e, err := compile(p, testDetectors())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -402,12 +434,12 @@ exclusions:
 }
 
 func TestCompileUnknownDetector(t *testing.T) {
-	p, err := parse("c.yaml", []byte("version: 1\ninputs: [{id: r, detector: evil}]\n"), testDetectors())
+	p, err := parseFake("c.yaml", "version: 1\ninputs: [{id: r, detector: evil}]\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = compile(p, detectorSet{}, nil)
-	var pe *PolicyError
+	_, err = compile(p, detectorSet{})
+	var pe *policy.Error
 	if !errors.As(err, &pe) || pe.RuleID != "r" || pe.Line != 2 {
 		t.Errorf("compile() error = %v, want a PolicyError for rule r at line 2", err)
 	}
@@ -541,5 +573,48 @@ exclusions:
 				t.Errorf("Inspect() matches = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestNumSources holds the engine's per-source table to the policy's
+// sources: every source below numSources has a name, none beyond.
+func TestNumSources(t *testing.T) {
+	for s := SourceQuery; s < numSources; s++ {
+		if got, err := policy.ParseSource(s.String()); err != nil || got != s {
+			t.Errorf("ParseSource(%q) = %v, %v, want %v", s.String(), got, err, s)
+		}
+	}
+	if got := numSources.String(); got != "unknown" {
+		t.Errorf("Source(numSources).String() = %q: the policy has a source the engine does not index", got)
+	}
+}
+
+func TestMinConfidence(t *testing.T) {
+	const base = "version: 1\ninputs:\n  - id: evil\n    detector: evil\n"
+	tests := []struct {
+		name   string
+		policy string
+		value  string
+		want   Action
+		conf   Confidence
+	}{
+		{"high finding blocks", base, "EVIL", ActionBlock, ConfidenceHigh},
+		{"low finding is reported by default", base, "maybe EVIL", ActionMonitor, ConfidenceLow},
+		{"low finding blocks with min_confidence low", base + "    min_confidence: low\n", "maybe EVIL", ActionBlock, ConfidenceLow},
+		{"high bar stated explicitly", base + "    min_confidence: high\n", "maybe EVIL", ActionMonitor, ConfidenceLow},
+		{"monitor rule stays monitor", base + "    action: monitor\n    min_confidence: low\n", "EVIL", ActionMonitor, ConfidenceHigh},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := testEngine(t, tt.policy)
+			d := e.Inspect(context.Background(), req("", f(SourceQuery, "query.q", tt.value)))
+			if d.Action != tt.want || len(d.Matches) != 1 || d.Matches[0].Action != tt.want || d.Matches[0].Confidence != tt.conf {
+				t.Errorf("decision %v, matches %+v; want %v with confidence %v", d.Action, d.Matches, tt.want, tt.conf)
+			}
+		})
+	}
+	p, err := parseFake("bad.yaml", base+"    min_confidence: medium\n")
+	if err == nil || !strings.Contains(err.Error(), `unknown min_confidence "medium"`) {
+		t.Errorf("parse(min_confidence: medium) = %v, %v; want an error naming the value", p, err)
 	}
 }

@@ -6,10 +6,11 @@ import (
 	"fmt"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 func Example() {
-	policy := []byte(`
+	src := []byte(`
 version: 1
 name: shop
 inputs:
@@ -21,7 +22,7 @@ inputs:
     targets: [headers]
     action: monitor
 `)
-	p, err := rules.Parse("shop.yaml", policy)
+	p, err := policy.Parse("shop.yaml", src)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -48,15 +49,15 @@ inputs:
 	// scanner monitor headers.user-agent "sqlmap/1.8"
 }
 
-func ExamplePolicyErrors() {
-	_, err := rules.Parse("policy.yaml", []byte(`
+func Example_policyErrors() {
+	_, err := policy.Parse("policy.yaml", []byte(`
 version: 1
 inputs:
   - id: probe
     match: {regex: '(a'}
     targets: [query, bodies]
 `))
-	var perrs rules.PolicyErrors
+	var perrs policy.Errors
 	if errors.As(err, &perrs) {
 		for _, e := range perrs {
 			fmt.Printf("line %d col %d rule %s: %s\n", e.Line, e.Col, e.RuleID, e.Msg)

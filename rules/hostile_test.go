@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // hostileRules returns a policy with n inline input rules.
@@ -52,8 +54,8 @@ func TestHostilePolicies(t *testing.T) {
 	}{
 		{name: "10 MB file", give: "version: 1\nname: big\n#" + strings.Repeat("x", 10<<20) + "\n", wantErr: true, tooLarge: true},
 		{name: "100000 rules", give: hostileRules(100_000), wantErr: true, tooLarge: true},
-		{name: "more rules than MaxRules", give: hostileRules(MaxRules + 1), wantErr: true},
-		{name: "MaxRules rules", give: hostileRules(MaxRules), wantErr: false},
+		{name: "more rules than policy.MaxRules", give: hostileRules(policy.MaxRules + 1), wantErr: true},
+		{name: "policy.MaxRules rules", give: hostileRules(policy.MaxRules), wantErr: false},
 		{name: "deeply nested flow lists", give: "version: 1\nname: deep\nx: " + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + "\n", wantErr: true},
 		{name: "deeply nested block maps", give: "version: 1\nname: deep\n" + deepMaps(1_000), wantErr: true},
 		// Unknown top-level keys are refused before any alias is expanded.
@@ -72,7 +74,7 @@ func TestHostilePolicies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := Parse("hostile.yaml", []byte(tt.give))
+			p, err := policy.Parse("hostile.yaml", []byte(tt.give))
 			if err == nil {
 				_, err = Compile(p)
 			}
@@ -84,8 +86,8 @@ func TestHostilePolicies(t *testing.T) {
 			}
 			first, _, _ := strings.Cut(err.Error(), "\n")
 			t.Logf("refused: %.200s", first)
-			if got := errors.Is(err, ErrPolicyTooLarge); tt.tooLarge && !got {
-				t.Errorf("got %v, want it to wrap ErrPolicyTooLarge", err)
+			if got := errors.Is(err, policy.ErrTooLarge); tt.tooLarge && !got {
+				t.Errorf("got %v, want it to wrap policy.ErrTooLarge", err)
 			}
 			if len(err.Error()) > 64<<10 {
 				t.Errorf("got a %d byte error message, want it bounded", len(err.Error()))

@@ -1,128 +1,49 @@
 package rules
 
-import "time"
+import "github.com/lambda-rasp/lambda-rasp/rules/policy"
 
-// Policy is a parsed, validated policy file. It is plain data: [Compile]
-// turns it into an [Engine]. Treat a Policy returned by an [Engine] as
-// read-only.
-type Policy struct {
-	// File is the name the policy was parsed under (usually its path).
-	File string
-	// Name is the optional policy id ("name:"), shown in metrics.
-	Name string
-	// Version is the format version; only 1 exists.
-	Version int
-	// Mode is the global enforcement mode; rules may override it.
-	Mode Mode
-	// OnError is what an internal inspection error does: [ActionAllow]
-	// (fail open, the default) or [ActionBlock] (fail closed).
-	OnError Action
-	// Limits bound what the adapters extract and how long inspection runs.
-	Limits Limits
-	// Inputs are the input rules, in file order.
-	Inputs []InputRule
-	// Exclusions switch rules off for given field paths and routes.
-	Exclusions []Exclusion
-	// Egress is the outbound-connection policy.
-	Egress EgressPolicy
-	// Sinks configures the SQL, exec and file guards.
-	Sinks SinkPolicy
-	// Tests are the policy's own test cases, run by "raspctl test".
-	Tests []PolicyTest
+// Action, Mode, Source and Confidence are the policy's words
+// ([policy.Action], [policy.Mode], [policy.Source], [policy.Confidence]),
+// named here too because the engine's results speak them.
+type (
+	Action     = policy.Action
+	Mode       = policy.Mode
+	Source     = policy.Source
+	Confidence = policy.Confidence
+)
 
-	hash string // short content hash, see Engine.Version
-}
+// The actions, modes, sources and confidences (see the policy package),
+// and the fixed rule ids that sink checks report.
+const (
+	ActionAllow   = policy.ActionAllow
+	ActionMonitor = policy.ActionMonitor
+	ActionBlock   = policy.ActionBlock
 
-// Limits bound the work done per event.
-type Limits struct {
-	// MaxBodyBytes is the largest body the adapters decode (default 1 MiB).
-	MaxBodyBytes int64
-	// MaxDepth is the deepest JSON nesting walked (default 32).
-	MaxDepth int
-	// MaxFields is the most fields extracted from one event (default 2048).
-	MaxFields int
-	// Budget is the inspection time budget per event (default 2ms).
-	Budget time.Duration
-}
+	ModeBlock   = policy.ModeBlock
+	ModeMonitor = policy.ModeMonitor
+	ModeOff     = policy.ModeOff
 
-// DefaultLimits returns the limits of a policy that sets none.
-func DefaultLimits() Limits {
-	return Limits{MaxBodyBytes: 1 << 20, MaxDepth: 32, MaxFields: 2048, Budget: 2 * time.Millisecond}
-}
+	SourceUnknown    = policy.SourceUnknown
+	SourceQuery      = policy.SourceQuery
+	SourcePath       = policy.SourcePath
+	SourceHeaders    = policy.SourceHeaders
+	SourceCookies    = policy.SourceCookies
+	SourceBody       = policy.SourceBody
+	SourcePathParams = policy.SourcePathParams
+	SourceRecord     = policy.SourceRecord
 
-// InputRule is one entry of "inputs:". Exactly one of Detector and Match
-// is set.
-type InputRule struct {
-	// ID is unique within the policy; it names the rule in matches,
-	// exclusions, logs and metrics.
-	ID string
-	// Detector names a built-in detector ("sqli", "xss", ...).
-	Detector string
-	// Match is a user matcher.
-	Match *MatchSpec
-	// Targets lists the sources the rule inspects; all when empty.
-	Targets []Source
-	// Paths restricts the rule to field paths matching one of these
-	// globs; all paths when empty. See [Exclusion] for the glob syntax.
-	Paths []string
-	// Action is what a match asks for: [ActionBlock] (default) or
-	// [ActionMonitor].
-	Action Action
-	// Mode overrides the policy's mode for this rule; nil means the
-	// policy's.
-	Mode *Mode
-	Pos  Pos
-}
+	ConfidenceHigh = policy.ConfidenceHigh
+	ConfidenceLow  = policy.ConfidenceLow
 
-// MatchSpec is a user matcher: exactly one of Regex, Phrases, Equals and
-// Prefix is set.
-type MatchSpec struct {
-	// Regex is an RE2 expression searched in the value.
-	Regex string
-	// Phrases are literals searched in the value, all in one pass.
-	Phrases []string
-	// Equals are values the whole field must equal.
-	Equals []string
-	// Prefix are values the field must start with.
-	Prefix []string
-	// CaseInsensitive folds case.
-	CaseInsensitive bool
-}
+	RuleEgressDeny    = policy.RuleEgressDeny
+	RuleSSRFSink      = policy.RuleSSRFSink
+	RuleSQLiSink      = policy.RuleSQLiSink
+	RuleCmdiSink      = policy.RuleCmdiSink
+	RuleArgiSink      = policy.RuleArgiSink
+	RuleExecDeny      = policy.RuleExecDeny
+	RuleFileDeny      = policy.RuleFileDeny
+	RuleTraversalSink = policy.RuleTraversalSink
+)
 
-// Exclusion switches rules off for some field paths, optionally only on
-// one route.
-//
-// Path globs match field paths such as "body.user.name": "*" matches any
-// run of characters except ".", "**" any run including ".", "?" one
-// character except ".", and "\" escapes the next character. Route globs
-// match "METHOD /path" the same way with "/" as the separator.
-type Exclusion struct {
-	// Rules are the rule ids excluded; "*" excludes every rule.
-	Rules []string
-	// Paths are field-path globs; all paths when empty.
-	Paths []string
-	// Route is a route glob ("POST /posts"); any route when empty.
-	Route string
-	Pos   Pos
-}
-
-// PolicyTest is one entry of "tests:": an event file and the decision
-// the policy must reach on it.
-type PolicyTest struct {
-	// Name describes the case.
-	Name string
-	// Event is the event file, relative to the policy file.
-	Event string
-	// Want is the expected decision.
-	Want TestWant
-	Pos  Pos
-}
-
-// TestWant is the expected outcome of a [PolicyTest].
-type TestWant struct {
-	// Action is the expected decision action.
-	Action Action
-	// Rules are the rule ids expected to match (each at least once); no
-	// other rule may match.
-	Rules []string
-}
+// numSources bounds the sources; a test holds it to the policy package.
+const numSources = SourceRecord + 1

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // Sinks is the compiled sink policy: the SQL, exec and file guards'
@@ -49,23 +51,15 @@ type SinkResult struct {
 // Matched reports whether r found something (blocked or monitored).
 func (r SinkResult) Matched() bool { return r.Action != ActionAllow }
 
-// compileSinks compiles p. base is the engine's mode (already forced);
-// force, when set, caps the modes p names (see leastDisruptive). An
-// engine whose mode is off checks nothing.
-func compileSinks(p *SinkPolicy, base Mode, force *Mode) (*Sinks, error) {
-	mode := func(m Mode) Mode {
-		if base == ModeOff {
-			return ModeOff
-		}
-		if force != nil {
-			m = leastDisruptive(m, *force)
-		}
-		return m
-	}
+// compileSinks compiles pol's sinks section; each sink names its own
+// mode, which resolveMode caps. An engine whose mode is off checks
+// nothing.
+func compileSinks(pol *policy.Policy) (*Sinks, error) {
+	p := &pol.Sinks
 	s := &Sinks{
-		sqlMode:  mode(p.SQL.Mode),
-		execMode: mode(p.Exec.Mode),
-		fileMode: mode(p.Files.Mode),
+		sqlMode:  resolveMode(pol, &p.SQL.Mode),
+		execMode: resolveMode(pol, &p.Exec.Mode),
+		fileMode: resolveMode(pol, &p.Files.Mode),
 		execDeny: p.Exec.Deny,
 	}
 	for _, a := range p.Exec.Allow {

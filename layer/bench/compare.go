@@ -19,6 +19,8 @@ type Config struct {
 	Examples int
 	// Progress, if set, receives a line per finished category.
 	Progress io.Writer
+	// BinaryBodies is how many binary and compressed bodies to send.
+	BinaryBodies int
 }
 
 // Counter counts hits out of a total.
@@ -146,12 +148,16 @@ type Diff struct {
 
 // Report is the outcome of Run.
 type Report struct {
-	Corpus   *Corpus
-	Ours     *Result
-	Parse    *Result // our adapter alone, latency only
-	Coraza   *Result
-	Lib      *Result
-	Diff     Diff // A: ours, B: Coraza
+	Corpus *Corpus
+	Ours   *Result
+	Parse  *Result // our adapter alone, latency only
+	Coraza *Result
+	Lib    *Result
+	Diff   Diff // A: ours, B: Coraza
+	// Binary counts, per body kind, the binary and compressed bodies
+	// each engine blocked (BinaryBodies, one POST each).
+	Binary   map[string][2]Counter // kind -> {ours, Coraza}
+	BinKinds []string
 	Events   int
 	Payloads int
 	Elapsed  time.Duration
@@ -253,6 +259,17 @@ func Run(cfg Config) (*Report, error) {
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "%-15s %6d payloads done (%v)\n", g.name, len(g.lines), time.Since(start).Round(time.Second))
 		}
+	}
+	rep.Binary = map[string][2]Counter{}
+	for _, b := range BinaryBodies(cfg.BinaryBodies, 7) {
+		ev := BuildBinaryEvent(b)
+		c, seen := rep.Binary[b.Name]
+		if !seen {
+			rep.BinKinds = append(rep.BinKinds, b.Name)
+		}
+		c[0].add(ours.Detect(&ev))
+		c[1].add(cz.Detect(&ev))
+		rep.Binary[b.Name] = c
 	}
 	rep.Ours.Errors, rep.Coraza.Errors = ours.Errors, cz.Errors
 	for _, r := range []*Result{rep.Ours, rep.Parse, rep.Coraza, rep.Lib} {

@@ -13,7 +13,7 @@ import (
 func TestCompareSample(t *testing.T) {
 	c := loadCorpus(t)
 	c.Sample(4, 1)
-	rep, err := Run(Config{Corpus: c, Examples: 1})
+	rep, err := Run(Config{Corpus: c, Examples: 1, BinaryBodies: 14})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,9 +31,17 @@ func TestCompareSample(t *testing.T) {
 	if got, want := int(rep.Lib.Calls), rep.Payloads; got != want {
 		t.Errorf("libinjection: %d calls, want %d", got, want)
 	}
+	bins := 0
+	for _, k := range rep.BinKinds {
+		bins += rep.Binary[k][0].Total
+	}
+	if bins != 14 {
+		t.Errorf("%d binary bodies sent, want 14", bins)
+	}
 	var out bytes.Buffer
 	rep.Markdown(&out)
-	for _, want := range []string{"### Summary", "### Detection per category", "| sqli |", "| form body |", "### False positives", "p99"} {
+	for _, want := range []string{"### Summary", "### Detection per category", "| sqli |", "| form body |", "### False positives", "p99",
+		"| generated |", "| prose |", "### Binary and compressed bodies"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -90,6 +98,30 @@ func TestEventsAgree(t *testing.T) {
 		}
 		if !cz.Detect(&ev) && pos != PosHeader {
 			t.Errorf("Coraza misses XSS in %s", pos)
+		}
+	}
+}
+
+// TestGeneratedData checks the generators: deterministic, the requested
+// count, and the binary bodies really binary (skipped by our adapter).
+func TestGeneratedData(t *testing.T) {
+	a, b := GeneratedBenign(200, 3), GeneratedBenign(200, 3)
+	if len(a) != 200 || strings.Join(a, "\x00") != strings.Join(b, "\x00") {
+		t.Fatalf("GeneratedBenign: %d values, deterministic %v", len(a), strings.Join(a, "\x00") == strings.Join(b, "\x00"))
+	}
+	for _, body := range BinaryBodies(21, 5) {
+		ev := BuildBinaryEvent(body)
+		parsed, err := adapter.Parse(ev.Lambda, adapter.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch body.Name {
+		case "zip", "gzip json":
+			// Archives are skipped as binary; gzip is inflated to text.
+		default:
+			if len(parsed.Skipped) != 1 {
+				t.Errorf("%s body (%d bytes): Skipped = %+v, want one skip", body.Name, len(body.Body), parsed.Skipped)
+			}
 		}
 	}
 }

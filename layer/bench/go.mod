@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/lambda-rasp/lambda-rasp => ../..
 
 require (
+	github.com/brianvoe/gofakeit/v7 v7.18.9
 	github.com/corazawaf/coraza-coreruleset/v4 v4.25.0
 	github.com/corazawaf/coraza/v3 v3.8.1
 	github.com/corazawaf/libinjection-go v0.3.5

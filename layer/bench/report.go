@@ -142,6 +142,19 @@ func (r *Report) Markdown(w io.Writer) {
 		}
 	}
 	p("| **all** | | | **%s** | **%s** | %s |\n\n", pctN(a.FalsePositives()), pctN(b.FalsePositives()), pctN(l.FalsePositives()))
+	if len(r.BinKinds) > 0 {
+		p("### Binary and compressed bodies (blocked)\n\n")
+		p("One POST per body, base64 with isBase64Encoded for lambda-rasp, raw bytes for Coraza.\n\n")
+		p("| body | %s | %s |\n|---|---|---|\n", a.Name, b.Name)
+		var ta, tb Counter
+		for _, k := range r.BinKinds {
+			c := r.Binary[k]
+			ta.Hit, ta.Total = ta.Hit+c[0].Hit, ta.Total+c[0].Total
+			tb.Hit, tb.Total = tb.Hit+c[1].Hit, tb.Total+c[1].Total
+			p("| %s | %s | %s |\n", k, pctN(c[0]), pctN(c[1]))
+		}
+		p("| **all** | **%s** | **%s** |\n\n", pctN(ta), pctN(tb))
+	}
 	p("Most frequent causes of false positives (rule@source for lambda-rasp, CRS rule id for Coraza; one event can have several):\n\n")
 	for _, x := range []*Result{a, b, l} {
 		causes := topCauses(x.FPCauses, 12)

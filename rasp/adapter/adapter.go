@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // The event sources Parse recognises, as reported in telemetry.
@@ -75,6 +76,9 @@ type Event struct {
 	// MultiValueHeaders reports that an HTTP request carried
 	// multiValueHeaders (API Gateway REST, ALB), so a response should too.
 	MultiValueHeaders bool
+	// Skipped lists the bodies (or parts, records) that were not
+	// inspected as text, and why; at most 64 are listed.
+	Skipped []Skip
 	// RecordsArray is the byte range of the "Records" JSON array in the
 	// raw event, from '[' to just after ']'; zero when there is none.
 	RecordsArray [2]int
@@ -93,6 +97,31 @@ type Record struct {
 	// raw event.
 	Start, End int
 }
+
+// Skip is a body, multipart part or record payload that was not inspected
+// as text. A binary skip is a classification, not a failure: the bytes
+// are not text (see [Event.Skipped]); a budget or nesting skip is an
+// incomplete inspection and also sets Request.Truncated.
+type Skip struct {
+	// Path is the field path the content would have had, e.g. "body",
+	// "body.upload", "record[2].data".
+	Path string
+	// Reason is one of the Skip constants.
+	Reason string
+	// Format names the sniffed format ("png", "gzip", ...) or the
+	// compression; empty when unknown.
+	Format string
+}
+
+// The reasons of a [Skip].
+const (
+	SkipBinary = "binary"               // the bytes are not text
+	SkipBudget = "decompression-budget" // the event's decompression budget was spent
+	SkipNested = "compression-nesting"  // compressed data nested more than twice
+)
+
+// maxSkips bounds Event.Skipped.
+const maxSkips = 64
 
 // ErrMalformed is matched (with errors.Is) by every error Parse returns
 // for input that is not a JSON document.
@@ -139,6 +168,7 @@ func Parse(raw []byte, lim Limits) (*Event, error) {
 	extract(ev, d, x)
 	ev.Request.Fields = x.finish()
 	ev.Request.Truncated = x.truncated
+	ev.Skipped = x.skipped
 	return ev, nil
 }
 
@@ -253,7 +283,7 @@ func putExtractor(x *extractor) {
 }
 
 // PolicyLimits returns the adapter limits a policy's limits ask for.
-func PolicyLimits(l rules.Limits) Limits {
+func PolicyLimits(l policy.Limits) Limits {
 	return Limits{
 		MaxBodyBytes: int(min(l.MaxBodyBytes, 1<<30)),
 		MaxDepth:     l.MaxDepth,

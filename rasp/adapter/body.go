@@ -17,9 +17,23 @@ import (
 
 // body adds the fields of a body under the current path: base64 decoded
 // when b64 is set, inflated per the Content-Encoding cenc, then decoded
-// by the Content-Type ctype.
+// by the Content-Type ctype (see content.go for binary and compressed
+// bodies).
 func (x *extractor) body(s string, b64 bool, ctype, cenc string, src rules.Source) {
+	mt, _ := mediaType(ctype)
+	enc := strings.ToLower(strings.TrimSpace(cenc))
+	if enc == "identity" {
+		enc = ""
+	}
 	if b64 {
+		// A binary body is classified on decoded samples and skipped
+		// without decoding the rest: a 1 MiB image costs microseconds.
+		if enc == "" && !textualType(mt) {
+			if r, ok := sniffBase64(s); ok && r.binary && r.compressed == "" {
+				x.skip(SkipBinary, r.format)
+				return
+			}
+		}
 		dec, err := decodeBase64(s, x.lim.MaxBodyBytes)
 		if err != nil {
 			// Not base64 after all: inspect what was sent, and say so.
@@ -28,11 +42,15 @@ func (x *extractor) body(s string, b64 bool, ctype, cenc string, src rules.Sourc
 			s = dec
 		}
 	}
-	if enc := strings.ToLower(strings.TrimSpace(cenc)); enc != "" && enc != "identity" {
-		out, complete, err := inflate(s, enc, x.lim.MaxBodyBytes)
+	if enc != "" {
+		out, complete, err := x.inflate(s, enc)
 		switch {
 		case errors.Is(err, errUnknownEncoding):
-			// Inspect the bytes as they are.
+			// Inspect the bytes as they are (sniffed below).
+		case errors.Is(err, errInflateBudget):
+			x.skip(SkipBudget, enc)
+			x.truncated = true
+			return
 		case err != nil:
 			x.truncated = true
 		default:
@@ -47,15 +65,53 @@ func (x *extractor) body(s string, b64 bool, ctype, cenc string, src rules.Sourc
 
 // content adds a decoded body by media type: JSON, form, multipart, or
 // text for everything else (including a missing type, unless the body
-// looks like JSON). Bodies over MaxBodyBytes are inspected as text up to
-// the bound.
+// looks like JSON). A body whose type is not textual is sniffed first:
+// compressed streams are inflated and classified again, binary bytes are
+// skipped. Bodies over MaxBodyBytes are inspected as text up to the bound.
 func (x *extractor) content(s, ctype string, src rules.Source) {
+	x.contentDepth(s, ctype, src, 0)
+}
+
+// maxInflateNesting bounds compressed-in-compressed bodies.
+const maxInflateNesting = 2
+
+func (x *extractor) contentDepth(s, ctype string, src rules.Source, nesting int) {
+	mt, params := mediaType(ctype)
+	if s != "" && !textualType(mt) {
+		r := sniff(s)
+		if r.compressed != "" {
+			if nesting >= maxInflateNesting {
+				x.skip(SkipNested, r.compressed)
+				x.truncated = true
+				return
+			}
+			out, complete, err := x.inflate(s, r.compressed)
+			switch {
+			case errors.Is(err, errInflateBudget):
+				x.skip(SkipBudget, r.compressed)
+				x.truncated = true
+				return
+			case err == nil && (complete || r.binary):
+				// A cut or oversized stream of binary bytes: inspect
+				// what inflated, and say the inspection is partial.
+				if !complete {
+					x.truncated = true
+				}
+				x.contentDepth(out, "", src, nesting+1)
+				return
+			}
+			// Text that only starts like a stream ("x^2 + y^2"): go on.
+		}
+		if r.binary {
+			x.skip(SkipBinary, r.format)
+			return
+		}
+	}
 	if len(s) > x.lim.MaxBodyBytes {
 		x.truncated = true
 		x.add(src, cutUTF8(s, x.lim.MaxBodyBytes), false)
 		return
 	}
-	mt, params := mediaType(ctype)
 	switch {
 	case mt == "application/x-www-form-urlencoded":
 		x.pairs(s, src)
@@ -64,7 +120,7 @@ func (x *extractor) content(s, ctype string, src rules.Source) {
 		if x.multipart(s, params, src) {
 			return
 		}
-	case mt == "application/json" || strings.HasSuffix(mt, "+json") || (mt == "" && looksJSON(s)):
+	case mt == "application/json" || strings.HasSuffix(mt, "+json") || (!textualType(mt) || mt == "text/plain") && looksJSON(s):
 		if d := x.nested(s); d != nil {
 			x.walk(d, 0, src, 0)
 			return
@@ -133,23 +189,21 @@ func (x *extractor) multipart(s, boundary string, src rules.Source) bool {
 			x.add(src, filename, false)
 			x.pop(n)
 		}
-		if filename == "" || isTextual(p.Header.Get("Content-Type")) {
-			var b strings.Builder
-			n, err := io.Copy(&b, io.LimitReader(p, int64(x.lim.MaxBodyBytes)+1))
-			if err != nil || n > int64(x.lim.MaxBodyBytes) {
-				x.truncated = true
-			}
-			x.content(b.String(), p.Header.Get("Content-Type"), src)
+		// Every part's content is read: a text field as declared, a file
+		// part by its declared type (textual types as text; other types
+		// sniffed, so binary uploads are skipped and text is inspected).
+		var b strings.Builder
+		n, err := io.Copy(&b, io.LimitReader(p, int64(x.lim.MaxBodyBytes)+1))
+		if err != nil || n > int64(x.lim.MaxBodyBytes) {
+			x.truncated = true
 		}
+		pt := p.Header.Get("Content-Type")
+		if filename != "" && pt == "" {
+			pt = "application/octet-stream"
+		}
+		x.content(b.String(), pt, src)
 		x.pop(m)
 	}
-}
-
-// isTextual reports whether a part's content type is worth inspecting.
-func isTextual(ctype string) bool {
-	mt, _ := mediaType(ctype)
-	return strings.HasPrefix(mt, "text/") || mt == "application/json" ||
-		mt == "application/xml" || mt == "application/x-www-form-urlencoded"
 }
 
 // decodeBase64 decodes standard or URL base64, padded or not, refusing
@@ -171,16 +225,42 @@ func decodeBase64(s string, limit int) (string, error) {
 	return string(b[:n]), nil
 }
 
-var errUnknownEncoding = errors.New("unknown content encoding")
+var (
+	errUnknownEncoding = errors.New("unknown content encoding")
+	errInflateBudget   = errors.New("decompression budget spent")
+)
 
-// inflate decodes a gzip or deflate body, reading at most limit bytes of
-// output; complete is false when there was more (a bomb stops here) or
-// when the stream broke after some output, which is then returned.
-func inflate(s, enc string, limit int) (out string, complete bool, err error) {
+// inflateBudgetFactor bounds the bytes inflated for one event, in units
+// of MaxBodyBytes: a batch of compressed records cannot make one event
+// cost more than a few bodies' worth of decompression.
+const inflateBudgetFactor = 4
+
+// inflate is inflateString within the event's decompression budget.
+func (x *extractor) inflate(s, enc string) (string, bool, error) {
+	budget := inflateBudgetFactor*x.lim.MaxBodyBytes - x.inflated
+	if budget <= 0 {
+		return "", false, errInflateBudget
+	}
+	out, complete, err := inflateString(s, enc, min(budget, x.lim.MaxBodyBytes))
+	x.inflated += len(out)
+	return out, complete, err
+}
+
+// inflateString decodes a gzip, zlib or deflate stream, reading at most
+// limit bytes of output; complete is false when there was more (a bomb
+// stops here) or when the stream broke after some output, which is then
+// returned.
+func inflateString(s, enc string, limit int) (out string, complete bool, err error) {
 	var r io.Reader
 	switch enc {
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(strings.NewReader(s))
+		if err != nil {
+			return "", false, err
+		}
+		r = zr
+	case compZlib:
+		zr, err := zlib.NewReader(strings.NewReader(s))
 		if err != nil {
 			return "", false, err
 		}

@@ -16,7 +16,12 @@ type extractor struct {
 	paths     []byte
 	cur       []byte // the path being built
 	truncated bool
-	docs      []*doc // nested documents parsed for this event, returned to the pool at the end
+	skipped   []Skip
+	inflated  int // bytes inflated for this event so far
+	// carrierDepth and carrierBytes bound carrier decoding (carrier.go).
+	carrierDepth int
+	carrierBytes int
+	docs         []*doc // nested documents parsed for this event, returned to the pool at the end
 	// hint is the field count of the previous event, the capacity a new
 	// fields slice starts with (finish hands the slice to the caller).
 	hint int
@@ -41,6 +46,9 @@ func (x *extractor) add(src rules.Source, value string, key bool) {
 	x.grow()
 	x.fields = append(x.fields, rules.Field{Source: src, Value: value, Key: key})
 	x.spans = append(x.spans, span{int32(off), int32(len(x.paths))})
+	if !key && len(value) >= minCarrier {
+		x.carrier(src, value)
+	}
 }
 
 // grow gives a fresh fields slice the previous event's capacity.
@@ -67,6 +75,9 @@ func (x *extractor) addKV(src rules.Source, name, value string) {
 	}
 	x.fields = append(x.fields, rules.Field{Source: src, Value: value})
 	x.spans = append(x.spans, sp)
+	if len(value) >= minCarrier {
+		x.carrier(src, value)
+	}
 }
 
 // push appends ".name" (or "name" at the root) to the current path and
@@ -203,4 +214,15 @@ func (x *extractor) release() {
 	x.paths = x.paths[:0]
 	x.cur = x.cur[:0]
 	x.truncated = false
+	x.skipped = nil
+	x.inflated = 0
+	x.carrierDepth, x.carrierBytes = 0, 0
+}
+
+// skip records that the body at the current path was not inspected.
+func (x *extractor) skip(reason, format string) {
+	if len(x.skipped) >= maxSkips {
+		return
+	}
+	x.skipped = append(x.skipped, Skip{Path: string(x.cur), Reason: reason, Format: format})
 }

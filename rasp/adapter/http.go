@@ -23,6 +23,7 @@ func httpV1(ev *Event, d *doc, x *extractor) {
 	x.pathParams(d)
 	x.path(path)
 	x.httpBody(d)
+	x.authorizer(d)
 }
 
 // httpV2 extracts an API Gateway HTTP API (payload 2.0) or function URL
@@ -55,6 +56,7 @@ func httpV2(ev *Event, d *doc, x *extractor) {
 	x.pathParams(d)
 	x.path(rawPath)
 	x.httpBody(d)
+	x.authorizer(d)
 }
 
 // webSocket extracts an API Gateway WebSocket event. Its route is the
@@ -64,6 +66,22 @@ func webSocket(ev *Event, d *doc, x *extractor) {
 	x.headers(ev, d)
 	x.queryObject(d, false)
 	x.httpBody(d)
+}
+
+// authorizer adds what an API Gateway authorizer passed on in
+// requestContext.authorizer: JWT claims and scopes (HTTP API jwt, REST
+// claims) and a Lambda authorizer's context. They come from the caller's
+// token or from the authorizer's reading of it, and handlers use them as
+// input (a user name, an email, a tenant), so their string values are
+// inspected as headers, under "requestContext.authorizer...".
+func (x *extractor) authorizer(d *doc) {
+	a := d.path(0, "requestContext", "authorizer")
+	if !d.isKind(a, kindObject) {
+		return
+	}
+	m := x.push("requestContext.authorizer")
+	x.walk(d, a, rules.SourceHeaders, 0)
+	x.pop(m)
 }
 
 // headers adds header names and values; the Cookie header is split into

@@ -139,15 +139,19 @@ func kinesisRecord(d *doc, r int32, x *extractor) string {
 	return d.text(d.child(k, "sequenceNumber"))
 }
 
-// dynamoRecord adds the string values of a DynamoDB stream record's
-// NewImage (nested maps and lists included) as "NewImage.<attr>...". It
-// returns the sequence number.
+// dynamoRecord adds the string and binary values of a DynamoDB stream
+// record's NewImage and OldImage (nested maps and lists included) as
+// "NewImage.<attr>..." and "OldImage.<attr>...". The old image matters
+// too: a function that reacts to a REMOVE or diffs two versions reads it.
+// It returns the sequence number.
 func dynamoRecord(d *doc, r int32, x *extractor) string {
 	db := d.child(r, "dynamodb")
-	if img := d.child(db, "NewImage"); d.isKind(img, kindObject) {
-		m := x.push("NewImage")
-		x.dynamoMap(d, img, 0)
-		x.pop(m)
+	for _, name := range [...]string{"NewImage", "OldImage"} {
+		if img := d.child(db, name); d.isKind(img, kindObject) {
+			m := x.push(name)
+			x.dynamoMap(d, img, 0)
+			x.pop(m)
+		}
 	}
 	return d.text(d.child(db, "SequenceNumber"))
 }
@@ -181,6 +185,18 @@ func (x *extractor) dynamoValue(d *doc, v int32, depth int) {
 			eachString(d, t, func(s string) {
 				n := x.pushIndex(i)
 				x.add(rules.SourceRecord, s, false)
+				x.pop(n)
+				i++
+			})
+		case "B":
+			// Binary attributes are base64: text inside is inspected,
+			// binary and compressed data are classified like bodies.
+			x.body(d.text(t), true, "", "", rules.SourceRecord)
+		case "BS":
+			i := 0
+			eachString(d, t, func(s string) {
+				n := x.pushIndex(i)
+				x.body(s, true, "", "", rules.SourceRecord)
 				x.pop(n)
 				i++
 			})

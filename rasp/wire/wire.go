@@ -113,25 +113,31 @@ var ErrVersion = errors.New("wire: unsupported version")
 // ErrTooLarge is returned by Decode for a datagram over MaxDatagram.
 var ErrTooLarge = errors.New("wire: datagram too large")
 
-// Decode parses one datagram. It rejects oversized datagrams, unknown
-// versions and events without a kind.
-func Decode(b []byte) (Event, error) {
-	var e Event
+// Decode parses one datagram into e, which it resets first. It rejects
+// oversized datagrams, unknown versions and events without a known kind.
+// Datagrams in the shape the wrapper writes are parsed without reflection
+// (several times faster than encoding/json); anything else goes through
+// encoding/json, with the same result.
+func Decode(b []byte, e *Event) error {
+	*e = Event{}
 	if len(b) > MaxDatagram {
-		return e, ErrTooLarge
+		return ErrTooLarge
 	}
-	if err := json.Unmarshal(b, &e); err != nil {
-		return e, fmt.Errorf("wire: decode: %w", err)
+	if !fastDecode(b, e) {
+		*e = Event{}
+		if err := json.Unmarshal(b, e); err != nil {
+			return fmt.Errorf("wire: decode: %w", err)
+		}
 	}
 	if e.V != Version {
-		return e, fmt.Errorf("%w %d", ErrVersion, e.V)
+		return fmt.Errorf("%w %d", ErrVersion, e.V)
 	}
 	switch e.Kind {
 	case KindInspection, KindDetection, KindEgress, KindSink:
 	default:
-		return e, fmt.Errorf("wire: unknown kind %q", e.Kind)
+		return fmt.Errorf("wire: unknown kind %q", e.Kind)
 	}
-	return e, nil
+	return nil
 }
 
 // Encode appends the JSON form of e to dst, setting e.V. It returns an

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Encode() error = %v", err)
 	}
-	got, err := Decode(b)
+	var got Event
+	err = Decode(b, &got)
 	if err != nil {
 		t.Fatalf("Decode(%s) error = %v", b, err)
 	}
@@ -45,7 +47,8 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Decode([]byte(tt.give))
+			var e Event
+			err := Decode([]byte(tt.give), &e)
 			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
 				t.Errorf("Decode() error = %v, want %v", err, tt.want)
 			}
@@ -82,7 +85,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"v":1,"kind":"inspection","time":"2026-11-23T03:00:00Z","src":"apigw-v2","dur_ns":1200}`))
 	f.Add([]byte(`{"v":1,"kind":"egress","dest":"169.254.169.254:80","action":"block","dropped":5}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := Decode(b)
+		var e Event
+		err := Decode(b, &e)
 		if err != nil {
 			return
 		}
@@ -93,7 +97,8 @@ func FuzzDecode(f *testing.F) {
 			}
 			t.Fatalf("Encode(Decode(%q)) error = %v", b, err)
 		}
-		again, err := Decode(out)
+		var again Event
+		err = Decode(out, &again)
 		if err != nil {
 			t.Fatalf("Decode(Encode(e)) error = %v", err)
 		}
@@ -101,4 +106,54 @@ func FuzzDecode(f *testing.F) {
 			t.Errorf("round trip changed %+v into %+v", e, again)
 		}
 	})
+}
+
+func TestLabels(t *testing.T) {
+	tests := []struct {
+		give  Label
+		value string
+		want  bool
+	}{
+		{LabelAction, "block", true},
+		{LabelAction, "Block", false},
+		{LabelCategory, "argi", false}, // argument injection is reported as cmdi
+		{LabelClass, "metadata", true},
+		{LabelReason, ReasonLimits, true},
+		{LabelReason, ReasonBudget, true},
+		{LabelFieldSource, "pathParams", true},
+		{numLabels, "block", false},
+	}
+	for _, tt := range tests {
+		if got := tt.give.Has(tt.value); got != tt.want {
+			t.Errorf("Label(%d).Has(%q) = %v, want %v", tt.give, tt.value, got, tt.want)
+		}
+	}
+	vs := LabelSink.Values()
+	vs[0] = "changed"
+	if LabelSink.Values()[0] == "changed" {
+		t.Error("Values() returned shared state")
+	}
+}
+
+func TestLogFields(t *testing.T) {
+	long := strings.Repeat("é", 300)
+	e := Event{Function: "orders", RuleID: "sqli", Action: "block", Excerpt: long, Class: "metadata", PolicyVersion: "abc"}
+	got := e.LogFields(nil)
+	want := []LogField{
+		{"function", "orders"}, {"rule", "sqli"}, {"action", "block"},
+		{"excerpt", Truncate(long, MaxLogExcerpt-3)}, {"class", "metadata"}, {"policy_version", "abc"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("LogFields() = %q, want %q", got, want)
+	}
+	if n := len(got[3].Value); n > MaxLogExcerpt {
+		t.Errorf("excerpt is %d bytes, over %d", n, MaxLogExcerpt)
+	}
+	// Every Event field a log line carries has a key: setting them all
+	// yields every key once.
+	all := Event{Function: "f", RequestID: "r", EventSource: "s", RuleID: "r", Category: "c", Action: "a", Source: "s",
+		Path: "p", Excerpt: "e", Sink: "s", Dest: "d", Class: "c", Reason: "r", PolicyVersion: "v"}
+	if got := all.LogFields(nil); len(got) != len(logFields) {
+		t.Errorf("LogFields() of a full event = %d fields, want %d", len(got), len(logFields))
+	}
 }

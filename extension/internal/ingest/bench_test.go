@@ -10,7 +10,7 @@ import (
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/ingest"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/logging"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/metrics"
-	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // Datagrams as the wrapper writes them.
@@ -20,7 +20,7 @@ var (
 )
 
 func benchMetrics() *metrics.Metrics {
-	return metrics.New("orders", append([]string{"sqli", "xss"}, rules.SinkRuleIDs()...), nil)
+	return metrics.New("orders", append([]string{"sqli", "xss"}, policy.SinkRuleIDs()...), nil)
 }
 
 // BenchmarkProcess is the per-event cost of the ingest: decode and
@@ -44,7 +44,7 @@ func BenchmarkProcess(b *testing.B) {
 // BenchmarkProcessLogged adds the security log line a detection writes
 // (JSON encoding; the output is discarded).
 func BenchmarkProcessLogged(b *testing.B) {
-	m := metrics.New("orders", append([]string{"sqli", "xss"}, rules.SinkRuleIDs()...), logging.Security(io.Discard))
+	m := metrics.New("orders", append([]string{"sqli", "xss"}, policy.SinkRuleIDs()...), logging.Security(io.Discard))
 	l := ingest.NewProcessor(m)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(benchDetection)))

@@ -8,10 +8,7 @@
 // counted as oversized and dropped, as are malformed ones and unknown wire
 // versions. Nothing a sender writes can crash the receiver.
 //
-// Datagrams in the shape the wrapper writes are parsed without reflection
-// (about seven times faster than encoding/json); anything else falls back
-// to wire.Decode, and a differential fuzz test holds the fast path to
-// exactly wire.Decode's results.
+// Datagrams are decoded by wire.Decode, the one decoder of the format.
 //
 // Drain reads whatever is queued on the socket before the extension lets
 // the sandbox freeze or exports, so events of the invocation that just

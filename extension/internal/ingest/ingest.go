@@ -194,22 +194,9 @@ func (l *Listener) handle(b []byte) {
 
 // decode decodes b into e, or returns the rejection reason.
 func decode(b []byte, e *wire.Event) (string, bool) {
-	if len(b) > wire.MaxDatagram {
-		return ReasonOversized, false
-	}
-	if fastDecode(b, e) {
-		switch {
-		case e.V != wire.Version:
-			return ReasonVersion, false
-		case e.Kind == wire.KindInspection, e.Kind == wire.KindDetection, e.Kind == wire.KindEgress, e.Kind == wire.KindSink:
-			return "", true
-		}
-		return ReasonMalformed, false
-	}
-	ev, err := wire.Decode(b)
+	err := wire.Decode(b, e)
 	switch {
 	case err == nil:
-		*e = ev
 		return "", true
 	case errors.Is(err, wire.ErrTooLarge):
 		return ReasonOversized, false

@@ -21,10 +21,10 @@ import (
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/metrics"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/telemetryapi"
 	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
-	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
-// Environment variables read by Run besides those of rules.LoadEnv and
+// Environment variables read by Run besides those of policy.Load and
 // export.FromEnv.
 const (
 	EnvRuntimeAPI   = "AWS_LAMBDA_RUNTIME_API"
@@ -192,19 +192,18 @@ func eventNames(es []extapi.EventType) []string {
 // metrics and exporters, binds the socket and the /metrics server.
 func (r *runner) prepare(ctx context.Context) *InitError {
 	function := r.getenv(EnvFunctionName)
-	eng, err := rules.LoadEnv(ctx, r.getenv)
+	// The policy is parsed and validated, not compiled: the extension
+	// needs its rule ids, name, version and mode, never its detectors.
+	pol, err := policy.Load(ctx, r.getenv)
 	if err != nil {
 		r.m = metrics.New(function, nil, r.cfg.SecurityLog)
 		return &InitError{Type: ErrTypeInvalidPolicy, Err: err}
 	}
-	ids := rules.SinkRuleIDs()
-	for _, in := range eng.Policy().Inputs {
-		ids = append(ids, in.ID)
-	}
-	r.m = metrics.New(function, ids, r.cfg.SecurityLog)
-	r.m.SetPolicy(eng.Name(), eng.Version(), eng.Mode().String())
-	r.log.Info("policy loaded", zap.String("policy", eng.Name()), zap.String("version", eng.Version()),
-		zap.String("mode", eng.Mode().String()), zap.String("source", eng.Source()))
+	name, version, mode := pol.DisplayName(), pol.ContentVersion(), pol.EffectiveMode().String()
+	r.m = metrics.New(function, pol.RuleIDs(), r.cfg.SecurityLog)
+	r.m.SetPolicy(name, version, mode)
+	r.log.Info("policy loaded", zap.String("policy", name), zap.String("version", version),
+		zap.String("mode", mode), zap.String("source", pol.Origin))
 
 	if _, err := r.telemetryEnabled(); err != nil {
 		return &InitError{Type: ErrTypeInvalidConfig, Err: err}

@@ -17,10 +17,7 @@ const Other = "other"
 const None = "none"
 
 // MaxExcerpt is the longest excerpt, in bytes, written to the security log.
-const MaxExcerpt = 200
-
-// maxField bounds the other free-text fields of a security log line.
-const maxField = 512
+const MaxExcerpt = wire.MaxLogExcerpt
 
 // The invocation statuses of lambda_rasp_invocations_total.
 const (
@@ -30,23 +27,12 @@ const (
 	StatusFailure = "failure"
 )
 
-// Bounded label value sets.
+// Bounded label value sets of the extension's own; those of the wrapper's
+// events are wire's (wire.Label).
 var (
-	eventSources = set("apigw-v1", "apigw-v2", "alb", "function-url", "websocket", "sqs", "sns",
-		"eventbridge", "s3", "kinesis", "dynamodb", "json")
-	fieldSources = set("query", "path", "headers", "cookies", "body", "pathParams", "record", "unknown")
-	categories   = set("sqli", "xss", "cmdi", "traversal", "ssrf", "jndi", "nosql", "ssti", "proto", "crlf",
-		"custom", "egress", "exec", "file", "argi")
-	actions  = set("allow", "monitor", "block")
-	sinks    = set("sql", "exec", "file", "egress")
-	classes  = set("public", "private", "loopback", "link_local", "metadata", "lambda_api", "unspecified")
 	statuses = set(StatusSuccess, StatusError, StatusTimeout, StatusFailure)
 	// rejectReasons are the ingest's reasons for dropping a datagram.
 	rejectReasons = set("malformed", "oversized", "version")
-	// incompleteReasons are the wrapper's payload-free reasons for an
-	// inspection that did not cover every input; "limits" is a truncation
-	// by the policy's limits (no error).
-	incompleteReasons = set("limits", wire.ReasonMalformed, wire.ReasonBudget, wire.ReasonPanic, wire.ReasonCancelled, wire.ReasonError)
 )
 
 func set(vs ...string) map[string]bool {
@@ -60,6 +46,14 @@ func set(vs ...string) map[string]bool {
 // bound returns v if allowed has it, else Other.
 func bound(allowed map[string]bool, v string) string {
 	if allowed[v] {
+		return v
+	}
+	return Other
+}
+
+// label returns v if it is one of l's values, else Other.
+func label(l wire.Label, v string) string {
+	if l.Has(v) {
 		return v
 	}
 	return Other
@@ -195,37 +189,37 @@ func (m *Metrics) Handle(e *wire.Event) {
 	if e.Dropped > 0 {
 		m.dropped.Add(float64(e.Dropped))
 	}
-	action := bound(actions, e.Action)
+	action := label(wire.LabelAction, e.Action)
 	switch e.Kind {
 	case wire.KindInspection:
-		src := bound(eventSources, e.EventSource)
+		src := label(wire.LabelEventSource, e.EventSource)
 		m.inspections.WithLabelValues(m.function, src, action).Inc()
 		if e.DurationNS > 0 {
 			m.duration.WithLabelValues(m.function, src).Observe(time.Duration(e.DurationNS).Seconds())
 		}
 		if e.Truncated || e.Reason != "" {
-			reason := "limits"
+			reason := wire.ReasonLimits
 			if e.Reason != "" {
-				reason = bound(incompleteReasons, e.Reason)
+				reason = label(wire.LabelReason, e.Reason)
 			}
 			m.incomplete.WithLabelValues(m.function, reason).Inc()
 		}
 	case wire.KindDetection:
-		m.detections.WithLabelValues(m.function, m.rule(e.RuleID), bound(categories, e.Category), action, bound(fieldSources, e.Source)).Inc()
+		m.detections.WithLabelValues(m.function, m.rule(e.RuleID), label(wire.LabelCategory, e.Category), action, label(wire.LabelFieldSource, e.Source)).Inc()
 		m.log(e)
 	case wire.KindEgress, wire.KindSink:
-		sink := bound(sinks, e.Sink)
+		sink := label(wire.LabelSink, e.Sink)
 		if e.Kind == wire.KindEgress {
 			sink = "egress"
-			m.egress.WithLabelValues(m.function, action, bound(classes, e.Class)).Inc()
+			m.egress.WithLabelValues(m.function, action, label(wire.LabelClass, e.Class)).Inc()
 		}
 		m.sinkChecks.WithLabelValues(m.function, sink, action).Inc()
 		if action != "allow" {
 			src := None
 			if e.Source != "" {
-				src = bound(fieldSources, e.Source)
+				src = label(wire.LabelFieldSource, e.Source)
 			}
-			m.detections.WithLabelValues(m.function, m.rule(e.RuleID), bound(categories, e.Category), action, src).Inc()
+			m.detections.WithLabelValues(m.function, m.rule(e.RuleID), label(wire.LabelCategory, e.Category), action, src).Inc()
 			m.log(e)
 		}
 	}
@@ -239,30 +233,18 @@ func (m *Metrics) rule(id string) string {
 	return Other
 }
 
-// log writes the security log line of e, omitting empty fields.
+// log writes the security log line of e (wire.Event.LogFields), with
+// the extension's function name.
 func (m *Metrics) log(e *wire.Event) {
-	if ce := m.seclog.Check(zap.WarnLevel, "security event"); ce != nil {
-		fields := make([]zap.Field, 0, 14)
-		add := func(k, v string, n int) {
-			if v != "" {
-				fields = append(fields, zap.String(k, wire.Truncate(v, n)))
-			}
+	if ce := m.seclog.Check(zap.WarnLevel, wire.LogMessage); ce != nil {
+		ev := *e
+		ev.Function = m.function
+		var buf [16]wire.LogField
+		lf := ev.LogFields(buf[:0])
+		fields := make([]zap.Field, len(lf))
+		for i, f := range lf {
+			fields[i] = zap.String(f.Key, f.Value)
 		}
-		// "…" is 3 bytes: cut so the result stays within the bound.
-		add("function", m.function, maxField)
-		add("request_id", e.RequestID, 128)
-		add("event_source", e.EventSource, 64)
-		add("rule", e.RuleID, 128)
-		add("category", e.Category, 64)
-		add("action", e.Action, 32)
-		add("source", e.Source, 32)
-		add("path", e.Path, maxField-3)
-		add("excerpt", e.Excerpt, MaxExcerpt-3)
-		add("sink", e.Sink, 32)
-		add("dest", e.Dest, maxField-3)
-		add("class", e.Class, 32)
-		add("reason", e.Reason, maxField-3)
-		add("policy_version", e.PolicyVersion, 128)
 		ce.Write(fields...)
 	}
 }

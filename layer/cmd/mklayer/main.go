@@ -17,7 +17,7 @@ import (
 var version = "dev"
 
 // defaultPolicy is the embedded default policy's path in the module.
-const defaultPolicy = "rules/policies/default.yaml"
+const defaultPolicy = "rules/policy/default.yaml"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // maxSuggestInput bounds what "raspctl egress suggest" reads per input.
@@ -403,7 +404,7 @@ func skipReason(host string, port uint16) string {
 		return "always denied (loopback)"
 	}
 	probe := "version: 1\negress: {allow: [{host: " + strconv.Quote(host) + "}]}\n"
-	if _, err := rules.Parse("probe", []byte(probe)); err != nil {
+	if _, err := policy.Parse("probe", []byte(probe)); err != nil {
 		return "not a valid host name"
 	}
 	return ""

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // TestEgressSuggestFormats feeds the same summaries in every input shape
@@ -56,7 +57,7 @@ func TestEgressSuggestPolicyAllowsWhatWasSeen(t *testing.T) {
 	if code := egressSuggest([]string{"testdata/egress/summaries.jsonl"}, nil, &stdout, &stderr); code != exitOK {
 		t.Fatalf("suggest = %d: %s", code, stderr.String())
 	}
-	pol, err := rules.Parse("suggested.yaml", append([]byte("version: 1\n"), stdout.Bytes()...))
+	pol, err := policy.Parse("suggested.yaml", append([]byte("version: 1\n"), stdout.Bytes()...))
 	if err != nil {
 		t.Fatalf("suggested list does not parse as a policy: %v\n%s", err, stdout.String())
 	}
@@ -157,7 +158,7 @@ func FuzzEgressSuggestInput(f *testing.F) {
 			t.Fatal(err)
 		}
 		// Whatever the input, the list is a valid policy fragment.
-		if _, err := rules.Parse("fuzz.yaml", append([]byte("version: 1\n"), out.Bytes()...)); err != nil {
+		if _, err := policy.Parse("fuzz.yaml", append([]byte("version: 1\n"), out.Bytes()...)); err != nil {
 			t.Fatalf("suggested list does not parse: %v\n%s", err, out.String())
 		}
 	})

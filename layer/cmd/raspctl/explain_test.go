@@ -17,7 +17,7 @@ func TestExplainGolden(t *testing.T) {
 		{"explain-attack", []string{"--policy", markerPolicy, filepath.Join("testdata", "explain-event.json")}, exitFindings},
 		{"explain-sqs", []string{"--policy", markerPolicy, "../../../rasp/testdata/events/sqs-sns-event.json"}, exitOK},
 		{"explain-json", []string{"--policy", markerPolicy, "--format", "json", filepath.Join("testdata", "explain-event.json")}, exitFindings},
-		{"explain-benign", []string{"--policy", relaxedPolicy, "../../../rules/policies/testdata/apigw-v2-benign.json"}, exitOK},
+		{"explain-benign", []string{"--policy", relaxedPolicy, "../../../rules/policy/testdata/apigw-v2-benign.json"}, exitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

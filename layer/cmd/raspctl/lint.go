@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // problem is one policy problem in lint's JSON output.
@@ -69,18 +70,18 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 }
 
 func (p problem) text() string {
-	return (&rules.PolicyError{File: p.File, Line: p.Line, Col: p.Col, RuleID: p.Rule, Msg: p.Message}).Error()
+	return (&policy.Error{File: p.File, Line: p.Line, Col: p.Col, RuleID: p.Rule, Msg: p.Message}).Error()
 }
 
 // lintFile checks one policy file.
 func lintFile(file string) lintResult {
 	res := lintResult{File: file, Problems: []problem{}}
-	p, err := rules.LoadFile(file)
+	p, err := policy.LoadFile(file)
 	if err == nil {
 		_, err = rules.Compile(p)
 	}
 	if err != nil {
-		var perrs rules.PolicyErrors
+		var perrs policy.Errors
 		if !errors.As(err, &perrs) {
 			res.Error = ioReason(err)
 			return res
@@ -104,7 +105,7 @@ func lintFile(file string) lintResult {
 // errorLines renders a load error: one line per policy error, or a single
 // "file: message" line for other errors.
 func errorLines(file string, err error) []string {
-	var perrs rules.PolicyErrors
+	var perrs policy.Errors
 	if errors.As(err, &perrs) {
 		out := make([]string, len(perrs))
 		for i, pe := range perrs {
@@ -118,7 +119,7 @@ func errorLines(file string, err error) []string {
 // isPolicyError reports whether err describes the policy's content (a
 // finding) rather than a failure to read it.
 func isPolicyError(err error) bool {
-	var perrs rules.PolicyErrors
+	var perrs policy.Errors
 	return errors.As(err, &perrs)
 }
 

@@ -12,7 +12,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixtures is where the rules package keeps its policy fixtures.
-const fixtures = "../../../rules/testdata/policies/"
+const fixtures = "../../../rules/policy/testdata/policies/"
 
 func TestRun(t *testing.T) {
 	tests := []struct {
@@ -35,8 +35,8 @@ func TestRun(t *testing.T) {
 		{"test-invalid-policy", []string{"test", fixtures + "bad-keys.yaml"}, 1},
 		{"test-no-tests", []string{"test", fixtures + "bad-version.yaml", fixtures + "notests.yaml"}, 1},
 		{"test-no-args", []string{"test"}, 2},
-		{"test-default", []string{"test", "../../../rules/policies/default.yaml"}, 0},
-		{"lint-default", []string{"lint", "../../../rules/policies/default.yaml"}, 0},
+		{"test-default", []string{"test", "../../../rules/policy/default.yaml"}, 0},
+		{"lint-default", []string{"lint", "../../../rules/policy/default.yaml"}, 0},
 		{"no-command", nil, 2},
 		{"unknown-command", []string{"frobnicate"}, 2},
 		{"help", []string{"help"}, 0},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // maxScanLine bounds one input line of "raspctl scan".
@@ -29,7 +30,13 @@ const maxScanLine = 8 << 20
 // format (the default) is a stable contract for evaluation tools:
 //
 //	{"id":"7","blocked":true,"action":"block","rules":["sqli"],
-//	 "matches":[{"rule":"sqli","category":"sqli","path":"query.id"}],"duration_ns":8123}
+//	 "matches":[{"rule":"sqli","category":"sqli","path":"query.id","action":"block","confidence":"high"}],
+//	 "complete":true,"duration_ns":8123}
+//
+// "rules" lists every rule that matched, whatever its action; a match whose
+// confidence is below its rule's min_confidence has action "monitor".
+// "skipped" (omitted when empty) lists bodies that were not inspected as
+// text, with the reason ("binary", "decompression-budget", ...).
 //
 // --format text prints "ID ACTION RULES" per line instead. Exit 1 when
 // an event matched a rule, its inspection did not complete (a limit, the
@@ -70,7 +77,7 @@ func loadPolicy(file string) (*rules.Engine, error) {
 	if file == "" {
 		return rules.DefaultEngine()
 	}
-	p, err := rules.LoadFile(file)
+	p, err := policy.LoadFile(file)
 	if err != nil {
 		return nil, err
 	}
@@ -79,21 +86,35 @@ func loadPolicy(file string) (*rules.Engine, error) {
 
 // scanMatch is one match in a scan result.
 type scanMatch struct {
-	Rule     string `json:"rule"`
-	Category string `json:"category"`
-	Path     string `json:"path"`
+	Rule       string `json:"rule"`
+	Category   string `json:"category"`
+	Path       string `json:"path"`
+	Action     string `json:"action"`
+	Confidence string `json:"confidence"`
+}
+
+// scanSkip is a body or part that was not inspected as text.
+type scanSkip struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+	Format string `json:"format,omitempty"`
 }
 
 // scanResult is the output line for one event.
 type scanResult struct {
-	ID         string      `json:"id"`
-	Blocked    bool        `json:"blocked"`
-	Action     string      `json:"action"`
-	Rules      []string    `json:"rules"`
-	Matches    []scanMatch `json:"matches"`
-	DurationNS int64       `json:"duration_ns"`
+	ID      string      `json:"id"`
+	Blocked bool        `json:"blocked"`
+	Action  string      `json:"action"`
+	Rules   []string    `json:"rules"`
+	Matches []scanMatch `json:"matches"`
+	// Complete is false when inspection did not cover every input
+	// (limits, budget, decompression budget): the action then follows
+	// the policy's on_error.
+	Complete   bool       `json:"complete"`
+	Skipped    []scanSkip `json:"skipped,omitempty"`
+	DurationNS int64      `json:"duration_ns"`
 
-	incomplete bool // inspection did not complete (limits, budget, panic)
+	incomplete bool // inspection ended in an error (budget, panic)
 }
 
 // scanError is the output line for a line that could not be scanned.
@@ -121,7 +142,7 @@ func scan(r io.Reader, w io.Writer, eng *rules.Engine, now func() time.Time, asJ
 			} else {
 				out = scanOne(line, strconv.Itoa(n), eng, lim, now)
 			}
-			if res, ok := out.(scanResult); !ok || len(res.Matches) > 0 || res.incomplete {
+			if res, ok := out.(scanResult); !ok || len(res.Matches) > 0 || res.incomplete || !res.Complete {
 				findings++
 			}
 			b, merr := scanLine(out, asJSON)
@@ -185,11 +206,16 @@ func scanOne(line []byte, lineID string, eng *rules.Engine, lim adapter.Limits, 
 		Action:     d.Action.String(),
 		Rules:      matchedRules(d),
 		Matches:    make([]scanMatch, 0, len(d.Matches)),
+		Complete:   !d.Truncated,
 		DurationNS: now().Sub(start).Nanoseconds(),
 		incomplete: d.Err != nil,
 	}
 	for _, m := range d.Matches {
-		res.Matches = append(res.Matches, scanMatch{Rule: m.RuleID, Category: m.Category, Path: m.Path})
+		res.Matches = append(res.Matches, scanMatch{Rule: m.RuleID, Category: m.Category, Path: m.Path,
+			Action: m.Action.String(), Confidence: m.Confidence.String()})
+	}
+	for _, sk := range ev.Skipped {
+		res.Skipped = append(res.Skipped, scanSkip{Path: sk.Path, Reason: sk.Reason, Format: sk.Format})
 	}
 	return res
 }

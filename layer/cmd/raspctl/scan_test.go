@@ -136,7 +136,7 @@ func TestScanFormats(t *testing.T) {
 	}{
 		{"text", []string{"--format", "text"}, in, "a block [evil-marker]\nb allow []\n3 error: invalid JSON: syntax error at byte 2\n", exitFindings},
 		{"clean", []string{"--format", "text"}, `{"id":"b","event":{"q":"fine"}}` + "\n", "b allow []\n", exitOK},
-		{"clean json", nil, `{"id":"b","event":{"q":"fine"}}` + "\n", `{"id":"b","blocked":false,"action":"allow","rules":[],"matches":[],"duration_ns":1000}` + "\n", exitOK},
+		{"clean json", nil, `{"id":"b","event":{"q":"fine"}}` + "\n", `{"id":"b","blocked":false,"action":"allow","rules":[],"matches":[],"complete":true,"duration_ns":1000}` + "\n", exitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // maxEventBytes bounds an event file read by "raspctl test" (Lambda's
@@ -101,13 +102,13 @@ func (r *testResult) writeText(w io.Writer) {
 // testFile runs one policy's tests.
 func testFile(file string) testResult {
 	res := testResult{File: file, Problems: []problem{}, Tests: []testCase{}}
-	p, err := rules.LoadFile(file)
+	p, err := policy.LoadFile(file)
 	var engine *rules.Engine
 	if err == nil {
 		engine, err = rules.Compile(p)
 	}
 	if err != nil {
-		var perrs rules.PolicyErrors
+		var perrs policy.Errors
 		if !errors.As(err, &perrs) {
 			res.Error = ioReason(err)
 			return res
@@ -132,7 +133,7 @@ func testFile(file string) testResult {
 }
 
 // runCase runs one test and returns why it failed, or "" when it passed.
-func runCase(engine *rules.Engine, lim adapter.Limits, file string, tc rules.PolicyTest) string {
+func runCase(engine *rules.Engine, lim adapter.Limits, file string, tc policy.PolicyTest) string {
 	raw, err := readEvent(eventPath(file, tc.Event))
 	if err != nil {
 		return fmt.Sprintf("event %s: %v", tc.Event, err)

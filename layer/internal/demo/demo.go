@@ -176,7 +176,7 @@ func (d *demo) problem(format string, args ...any) {
 func (d *demo) buildLayer(ctx context.Context, arch string) error {
 	d.progress("building the layer (extension + default policy) for %s", arch)
 	start := time.Now()
-	policy, err := os.ReadFile(filepath.Join(d.opt.Root, "rules", "policies", "default.yaml"))
+	policy, err := os.ReadFile(filepath.Join(d.opt.Root, "rules", "policy", "default.yaml"))
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

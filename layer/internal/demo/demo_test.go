@@ -14,6 +14,7 @@ import (
 	"github.com/lambda-rasp/lambda-rasp/layer/lambdasim"
 	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // TestTrafficShapes checks that every demo event is recognised as the
@@ -55,7 +56,7 @@ func TestTrafficShapes(t *testing.T) {
 }
 
 func TestDemoPolicy(t *testing.T) {
-	base, err := os.ReadFile(filepath.Join("..", "..", "..", "rules", "policies", "default.yaml"))
+	base, err := os.ReadFile(filepath.Join("..", "..", "..", "rules", "policy", "default.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestDemoPolicy(t *testing.T) {
 				t.Errorf("demoPolicy(rollout=%v) lacks %q:\n%s", tt.give, w, got)
 			}
 		}
-		pol, err := rules.Parse("demo.yaml", got)
+		pol, err := policy.Parse("demo.yaml", got)
 		if err != nil {
 			t.Fatal(err)
 		}

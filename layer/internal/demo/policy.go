@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // demoPolicy derives the demo's policy from the layer's default policy:
@@ -64,7 +65,7 @@ allow:
 	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("demo: write policy: %w", err)
 	}
-	pol, err := rules.Parse(name+".yaml", out.Bytes())
+	pol, err := policy.Parse(name+".yaml", out.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("demo: derived policy: %w", err)
 	}

@@ -87,7 +87,7 @@ func (d *demo) summary(off []time.Duration, p1, p2 *phaseResult) {
 	fmt.Fprintln(d.out, "\nWhere to look next:")
 	fmt.Fprintln(d.out, "  - README.md: quickstart (publish the layer, wrap your handler), configuration, metrics and log schema")
 	fmt.Fprintln(d.out, "  - layer/demo/fn/main.go: the example function and how it uses the sink guards")
-	fmt.Fprintln(d.out, "  - rules/policies/default.yaml: the default policy; check yours with raspctl lint and raspctl test")
+	fmt.Fprintln(d.out, "  - rules/policy/default.yaml: the default policy; check yours with raspctl lint and raspctl test")
 	fmt.Fprintln(d.out, "  - layer/observability: the Grafana dashboard, Prometheus alerts and CloudWatch Logs Insights queries")
 	fmt.Fprintln(d.out, "  - layer/deploy: SAM, CloudFormation and Terraform templates")
 	if len(d.problems) == 0 {

@@ -34,7 +34,7 @@ func TestRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy, err := os.ReadFile(filepath.Join(root, "rules", "policies", "default.yaml"))
+	policy, err := os.ReadFile(filepath.Join(root, "rules", "policy", "default.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,10 @@ func commandKind(w string) int {
 		"getent", "net", "reg", "nohup", "xterm", "rm", "uptime", "lsb_release",
 		"printenv", "passwd", "shutdown", "reboot", "killall", "pkill", "nmap",
 		"scp", "ssh", "tcpdump", "iptables", "arp", "route", "traceroute",
-		"tracert", "ver", "vol", "systemctl", "lua", "awk", "gawk", "sed", "xargs":
+		"tracert", "ver", "vol", "systemctl", "lua", "awk", "gawk", "sed", "xargs",
+		// Windows binaries that run or fetch code, and PowerShell aliases.
+		"mshta", "rundll32", "regsvr32", "cscript", "wscript", "msiexec", "schtasks", "forfiles",
+		"bcdedit", "vssadmin", "icacls", "takeown", "calc", "notepad", "iex", "iwr", "irm", "gci", "saps", "icm":
 		return 2
 	case "id", "ls", "dir", "cat", "type", "echo", "ping", "sleep", "pwd", "env",
 		"set", "more", "less", "head", "tail", "kill", "find", "date", "time",
@@ -61,7 +64,7 @@ func commandKind(w string) int {
 		"mkdir", "copy", "del", "print", "timeout", "exit", "start", "call",
 		"export", "source", "eval", "exec", "nl", "od", "tac", "grep",
 		"sort", "uniq", "base64", "file", "stat", "whois", "df", "du", "top",
-		"free", "last", "lsof", "cut", "rev", "wc", "true", "false":
+		"free", "last", "lsof", "cut", "rev", "wc", "true", "false", "printf", "for", "gc", "sc":
 		return 1
 	}
 	return 0
@@ -125,7 +128,7 @@ func (cmdi) Detect(sc *Scratch, in Input) (Finding, bool) {
 		}
 	}
 	n := l
-	if m&(cQuote|cBslash|cDollar|cPlus|cCtl) != 0 || strings.IndexByte(l, '^') >= 0 || strings.IndexByte(l, '\t') >= 0 {
+	if m&(cQuote|cBslash|cDollar|cPlus|cCtl) != 0 || strings.IndexByte(l, '^') >= 0 || strings.IndexByte(l, '\t') >= 0 || m&cPct != 0 && strings.Contains(l, "%comspec%") {
 		b := shellNormalise(sc.buf(), l)
 		sc.keep(b)
 		n = decode.String(b)
@@ -149,7 +152,15 @@ func (cmdi) Detect(sc *Scratch, in Input) (Finding, bool) {
 		default:
 			continue
 		}
+		if c == '`' && strings.HasPrefix(n[i:], "```") {
+			// A markdown code fence, not a command substitution.
+			i += 2
+			continue
+		}
 		if e, ok := commandAt(n, j); ok {
+			if cmdiInText(n, l, i, j, e) {
+				return lowHit(l, min(i, len(l)), min(e, len(l)), "command in prose")
+			}
 			return hit(l, min(i, len(l)), min(e, len(l)), "command after separator")
 		}
 	}
@@ -158,7 +169,8 @@ func (cmdi) Detect(sc *Scratch, in Input) (Finding, bool) {
 
 // shellNormalise appends l to dst the way a shell tokenises words: quotes,
 // backslashes and carets dropped, ${ifs} and $ifs as a space, $@ $* and
-// $0..$9 dropped, tabs as spaces.
+// $0..$9 dropped, tabs as spaces, ${path:0:1} (and HOME, PWD) as '/',
+// %comspec% as cmd.
 func shellNormalise(dst []byte, l string) []byte {
 	for i := 0; i < len(l); i++ {
 		c := l[i]
@@ -168,8 +180,19 @@ func shellNormalise(dst []byte, l string) []byte {
 		case '\t', '\v', '\f', '+':
 			dst = append(dst, ' ')
 			continue
+		case '%':
+			if strings.HasPrefix(l[i:], "%comspec%") {
+				dst = append(dst, "cmd"...)
+				i += 8
+				continue
+			}
 		case '$':
 			switch {
+			case strings.HasPrefix(l[i:], "${path:0:1}"), strings.HasPrefix(l[i:], "${home:0:1}"), strings.HasPrefix(l[i:], "${pwd:0:1}"):
+				// The first character of PATH, HOME or PWD is a slash.
+				dst = append(dst, '/')
+				i = strings.IndexByte(l[i:], '}') + i
+				continue
 			case strings.HasPrefix(l[i:], "${ifs}"):
 				dst = append(dst, ' ')
 				i += 5
@@ -189,14 +212,40 @@ func shellNormalise(dst []byte, l string) []byte {
 }
 
 // commandAt reports whether a command word starts at n[i:] (after spaces
-// and grouping characters) and returns where the match ends.
+// and grouping characters) and returns where the match ends. Besides the
+// known commands it accepts a path spelled with glob characters
+// (/???/c?t, /bin/c[a]t), a PowerShell cmdlet (verb-noun with a known
+// verb), a PowerShell environment variable ($env:name) and a .NET static
+// call ([System.IO.File]::).
 func commandAt(n string, i int) (int, bool) {
 	i = skip(n, i, " ({!")
 	s := i
-	for i < len(n) && (isWord(n[i]) || n[i] == '.' || n[i] == '/' || n[i] == '-' || n[i] == ':') {
+	glob := false
+	for i < len(n) && (isWord(n[i]) || n[i] == '.' || n[i] == '/' || n[i] == '-' || n[i] == ':' || n[i] == '?' || n[i] == '*' || n[i] == '[' || n[i] == ']') {
+		switch n[i] {
+		case '?', '*', '[':
+			glob = true
+		}
 		i++
 	}
 	word := n[s:i]
+	if glob && strings.HasPrefix(word, "/") && strings.Count(word, "/") >= 2 {
+		return i, true
+	}
+	if psCommand(word) {
+		return i, true
+	}
+	if strings.HasPrefix(n[s:], "$env:") && s+5 < len(n) && isWord(n[s+5]) {
+		return s + 5, true
+	}
+	if s < len(n) && n[s] == '[' {
+		if k := strings.Index(ahead(n, s), "]::"); k > 1 && !strings.ContainsAny(n[s+1:s+k], " ;|&") {
+			return s + k + 3, true
+		}
+	}
+	if glob {
+		word = strings.TrimRight(word, "?*[]")
+	}
 	if k := strings.LastIndexAny(word, "/:"); k >= 0 {
 		word = word[k+1:]
 	}
@@ -208,7 +257,20 @@ func commandAt(n string, i int) (int, bool) {
 	case 2:
 		return i, true
 	case 1:
-		return i, shellArgs(n, i)
+		if shellArgs(n, i) {
+			return i, true
+		}
+		// A launcher word before a command: start calc, call whoami.
+		if j := skip(n, i, " "); j > i && j < len(n) {
+			k := j
+			for k < len(n) && (isWord(n[k]) || n[k] == '.') {
+				k++
+			}
+			if commandKind(strings.TrimSuffix(n[j:k], ".exe")) == 2 {
+				return k, true
+			}
+		}
+		return i, false
 	}
 	return 0, false
 }
@@ -254,12 +316,107 @@ func shellArgs(n string, i int) bool {
 		return true
 	}
 	switch c := n[i]; {
-	case strings.IndexByte(";|&`)}<>\n\r-/~$.%*", c) >= 0:
+	case strings.IndexByte(";|&`)}<>\n\r-/~$.%*#", c) >= 0:
 		return true
 	case c >= '0' && c <= '9':
 		return true
 	case c >= 'a' && c <= 'z' && i+1 < len(n) && n[i+1] == ':':
 		return true // a Windows drive
 	}
+	// A word argument followed, within the command, by a redirection to
+	// a file or descriptor: echo x>/tmp/a, cat x 2>&1.
+	for k := i; k < min(len(n), i+64); k++ {
+		switch n[k] {
+		case ';', '|', '&', '\n', '\r':
+			return false
+		case '>', '<':
+			j := skip(n, k+1, " >&")
+			return j < len(n) && (n[j] == '/' || n[j] == '~' || n[j] >= '0' && n[j] <= '9' || n[k+1] == '&')
+		}
+	}
 	return false
+}
+
+// psVerbs are the approved PowerShell verbs that start cmdlets used in
+// injections.
+var psVerbs = [...]string{"get-", "set-", "new-", "invoke-", "start-", "stop-", "remove-", "add-", "out-",
+	"import-", "export-", "convertto-", "convertfrom-", "write-", "read-", "copy-", "move-", "clear-",
+	"register-", "test-", "enable-", "disable-", "expand-", "compress-", "resolve-"}
+
+// psCommand reports a PowerShell cmdlet name: a known verb, a hyphen and
+// a noun of letters (Get-ChildItem, Invoke-WebRequest).
+func psCommand(w string) bool {
+	for _, v := range psVerbs {
+		if len(w) > len(v)+2 && strings.HasPrefix(w, v) {
+			for i := len(v); i < len(w); i++ {
+				if c := w[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// cmdiInText reports a command found after the separator at n[i] (the
+// command n[j:e]) that belongs to ordinary writing rather than to an
+// injection: in a value that reads as prose, a markdown code span
+// (`...`), a separator past the first words, or a command without shell
+// arguments ("Go & PowerShell — a guide"); and a pipe inside a markdown
+// table. A command substitution $( ) is never text.
+func cmdiInText(n, l string, i, j, e int) bool {
+	c := n[i]
+	if c == '$' {
+		return false
+	}
+	if c == '|' && (strings.Contains(n, "|---") || strings.Contains(n, "| ---") || strings.Contains(n, "|:--")) {
+		return true
+	}
+	if !proseLike(l) {
+		return false
+	}
+	// Padding an injection with prose does not lower it when the
+	// command reaches for a system file, the network or a shell.
+	seg := ahead(n, j)
+	if k := strings.IndexAny(seg, ";|&\n`"); k >= 0 {
+		seg = seg[:k]
+	}
+	seg = seg[:min(len(seg), 96)]
+	if hasTarget(strings.ReplaceAll(seg, "\\", "/")) || strings.Contains(seg, "/dev/tcp") || strings.Contains(seg, "://") ||
+		strings.Contains(seg, " -c ") || strings.Contains(seg, " -e ") || ipLike(seg) {
+		return false
+	}
+	if c == '`' || wordsIn(n[:i]) >= 3 {
+		return true
+	}
+	k := skip(n, e, " ")
+	if k >= len(n) {
+		return false
+	}
+	switch n[k] {
+	case '-', '/', '~', '$', '>', '<', '|', ';', '&', '\\', '%', '"', '\'':
+		return false
+	}
+	return !(n[k] >= '0' && n[k] <= '9')
+}
+
+// ipLike reports a dotted IPv4-looking number (d.d.d.d) in s.
+func ipLike(s string) bool {
+	dots, digits := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && digits > 0:
+			dots++
+			digits = 0
+		default:
+			if dots == 3 && digits > 0 {
+				return true
+			}
+			dots, digits = 0, 0
+		}
+	}
+	return dots == 3 && digits > 0
 }

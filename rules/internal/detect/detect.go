@@ -9,6 +9,32 @@ type Input struct {
 	Source string // "query", "path", "headers", "cookies", "body", "pathParams", "record"
 }
 
+// Confidence says how sure a finding is that the value is an attack.
+type Confidence uint8
+
+// The confidences. The zero value is High, which every finding has unless
+// its detector marks it Low.
+const (
+	// High: the value holds the grammar of an attack in a form that
+	// would execute (a literal broken out of and continued with SQL, a
+	// command after a shell separator with shell arguments, a template
+	// expression that computes or reaches objects).
+	High Confidence = iota
+	// Low: the value holds attack syntax that also occurs in ordinary
+	// text (a shell command quoted in a sentence, a lone ../ in
+	// documentation, a template variable in a blog post). By default a
+	// low-confidence finding is reported, not blocked.
+	Low
+)
+
+// String returns "high" or "low".
+func (c Confidence) String() string {
+	if c == Low {
+		return "low"
+	}
+	return "high"
+}
+
 // Finding explains a hit.
 type Finding struct {
 	// Evidence is the part of a (decoded) view that triggered, for a short
@@ -16,6 +42,8 @@ type Finding struct {
 	Evidence string
 	// Reason is a short static description, e.g. "tautology", "fingerprint".
 	Reason string
+	// Confidence is High unless the detector marked the finding Low.
+	Confidence Confidence
 }
 
 // Detector is one built-in detector. Implementations are immutable and safe
@@ -82,6 +110,13 @@ func ahead(s string, i int) string {
 		return ""
 	}
 	return s[i:min(len(s), i+window)]
+}
+
+// lowHit is hit with a low confidence.
+func lowHit(s string, i, j int, reason string) (Finding, bool) {
+	f, ok := hit(s, i, j, reason)
+	f.Confidence = Low
+	return f, ok
 }
 
 // miss is the result of a detector that found nothing.

@@ -38,6 +38,22 @@ func (jndi) Detect(sc *Scratch, in Input) (Finding, bool) {
 	if i := strings.Index(l, "${jndi:"); i >= 0 {
 		return hit(l, i, i+24, "jndi lookup")
 	}
+	if sc.Mask()&cHigh != 0 {
+		// Log4j's ${upper:} and ${lower:} use Java's case mapping, which
+		// turns some non-ASCII letters into ASCII ones: dotless ı and
+		// long ſ upper-case to I and S, the Kelvin sign lower-cases to k.
+		b := foldJavaCase(sc.buf(), l[first:])
+		sc.keep(b)
+		if !hasLetters(decode.String(b), "jndi") {
+			return miss()
+		}
+		b2 := append([]byte(nil), b...)
+		found := resolveLookups(&b2)
+		if found || strings.Contains(string(b2), "${jndi:") {
+			return hit(l, first, first+32, "obfuscated jndi lookup")
+		}
+		return miss()
+	}
 	if !hasLetters(l[first:], "jndi") {
 		// Every spelling of the lookup keeps its letters somewhere.
 		return miss()
@@ -130,4 +146,27 @@ func resolveOne(c []byte) []byte {
 		return r
 	}
 	return c[:0]
+}
+
+// foldJavaCase appends s to dst with the non-ASCII letters whose Java
+// case mapping is ASCII replaced by that letter: ı (U+0131) and ſ
+// (U+017F), which upper-case to I and S, and the Kelvin sign (U+212A),
+// which lower-cases to k.
+func foldJavaCase(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch {
+		case strings.HasPrefix(s[i:], "\u0131"):
+			dst = append(dst, 'i')
+			i++
+		case strings.HasPrefix(s[i:], "\u017f"):
+			dst = append(dst, 's')
+			i++
+		case strings.HasPrefix(s[i:], "\u212a"):
+			dst = append(dst, 'k')
+			i += 2
+		default:
+			dst = append(dst, s[i])
+		}
+	}
+	return dst
 }

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/corazawaf/libinjection-go"
 )
@@ -47,6 +48,9 @@ func (sqli) Detect(sc *Scratch, in Input) (Finding, bool) {
 	if len(d) < 2 || plainNumber(d) {
 		return miss()
 	}
+	if f, ok := sqlGrammar(sc); ok {
+		return f, ok
+	}
 	m := sc.Mask()
 	quoted := m&(cQuote|cTick) != 0
 	if !quoted && !hasSQLWord(sc.Compact()) {
@@ -63,6 +67,9 @@ func (sqli) Detect(sc *Scratch, in Input) (Finding, bool) {
 	}
 	if !ok {
 		if i, j := sqlSyntax(sc.Compact()); i >= 0 {
+			if sqlInProse(sc) {
+				return lowHit(sc.Compact(), i, j, "sql syntax in prose")
+			}
 			return hit(sc.Compact(), i, j, "sql syntax")
 		}
 		return miss()
@@ -70,7 +77,75 @@ func (sqli) Detect(sc *Scratch, in Input) (Finding, bool) {
 	if benignSQLContext(sc) {
 		return miss()
 	}
+	if sqlInProse(sc) {
+		return lowHit(d, 0, len(d), "libinjection fingerprint in prose")
+	}
+	if quotedWords(sc.Compact()) {
+		return lowHit(d, 0, len(d), "libinjection fingerprint on quoted words")
+	}
 	return hit(d, 0, len(d), "libinjection fingerprint")
+}
+
+// quotedWords reports a value whose quotes only quote single words or
+// symbols, as product titles and search phrases do ("LIKE" STAMP, SMALL
+// "&" SIGN): the quotes of each kind pair up, each quoted part is one
+// token with no space at its edges, at least one word stands outside the
+// quotes and none of those is a SQL keyword, and the value holds no
+// comparison, call, variable, statement break or comment. An injection that closes
+// a literal leaves a quote unpaired or puts spaces and operators between
+// its quotes (1' OR 'x).
+func quotedWords(c string) bool {
+	if strings.ContainsAny(c, "=();#<>@$%") || strings.Contains(c, "--") || strings.Contains(c, "/*") {
+		return false
+	}
+	outside := 0 // unquoted words, none of them SQL
+	for i := 0; i < len(c); i++ {
+		if isLetter(c[i]) {
+			j := i
+			for j < len(c) && (isWord(c[j]) || c[j] >= 0x80) {
+				j++
+			}
+			if isSQLWord(c[i:j]) {
+				return false
+			}
+			outside++
+			i = j - 1
+			continue
+		}
+		q := c[i]
+		if q != '\'' && q != '"' && q != '`' {
+			continue
+		}
+		if q == '\'' && i > 0 && i+1 < len(c) && isLetter(c[i-1]) && isLetter(c[i+1]) {
+			continue // an apostrophe
+		}
+		j := strings.IndexByte(c[i+1:], q)
+		if j <= 0 {
+			return false
+		}
+		part := c[i+1 : i+1+j]
+		if len(part) > 24 || !quotedToken(part) {
+			return false
+		}
+		i += j + 1
+	}
+	// A quoted word alone ('OR', "*") is the probe itself.
+	return outside > 0
+}
+
+// sqlInProse reports a value that reads as prose and holds no
+// unambiguous injection grammar: no quote broken out of and continued,
+// no statement break or trailing comment, and it does not start like a
+// continued numeric context (a digit, a sign or a closing parenthesis first).
+func sqlInProse(sc *Scratch) bool {
+	if !proseLike(sc.Decoded()) {
+		return false
+	}
+	c := sc.Compact()
+	if t := strings.TrimLeft(c, " "); t != "" && (t[0] >= '0' && t[0] <= '9' || t[0] == ')' || t[0] == '-' || t[0] == '\'' || t[0] == '"') {
+		return false
+	}
+	return !sqlDense(c) && !quoteBreakout(c) && !sqlTerminator(c)
 }
 
 // plainNumber reports whether s is a decimal or floating-point literal
@@ -237,6 +312,9 @@ func sqlSyntax(c string) (int, int) {
 				continue
 			}
 			e := start + len(p)
+			if e < len(c) && isWord(c[e]) && isWord(p[len(p)-1]) {
+				continue // "union selected a few friends"
+			}
 			if w == "case" && !strings.Contains(ahead(c, e), " then ") {
 				// CASE WHEN ... THEN, not "in case when it rains".
 				continue
@@ -360,4 +438,169 @@ func hasSQLKeyword(c string) bool {
 		}
 	}
 	return false
+}
+
+// sqlGrammar finds injection grammar libinjection's fingerprints miss:
+// a string literal broken out of (a quote followed by an operator or
+// keyword) and ended with a comment or statement break, whatever the
+// expression between (PostgreSQL JSON operators, dialect functions); a
+// numeric context continued with a logical operator or set operation and
+// ended the same way; a quote directly followed by a comment
+// (admin'--, admin'#, ');--); and MySQL executable comments holding SQL
+// (/*!50000UNION*/). Typographic quotes and Unicode spaces are read as
+// their ASCII forms first, as applications that normalise input do.
+func sqlGrammar(sc *Scratch) (Finding, bool) {
+	c := sc.Compact()
+	if sc.Mask()&cHigh != 0 {
+		if b, ok := foldLookalikes(sc.buf(), c); ok {
+			sc.keep(b)
+			c = string(b)
+		}
+	}
+	term := sqlTerminator(c)
+	if term && (firstQuoteBreakout(c) || numericBreakout(c)) && !(proseLike(c) && !sqlDense(c)) {
+		// (In prose the fingerprint and phrase checks below decide.)
+		return hit(c, 0, len(c), "literal broken out and commented")
+	}
+	if i := quoteComment(c); i >= 0 {
+		return hit(c, i, min(len(c), i+4), "quote then comment")
+	}
+	if i := strings.Index(sc.Lower(), "/*!"); i >= 0 {
+		l := sc.Lower()
+		j := i + 3
+		for j < len(l) && l[j] >= '0' && l[j] <= '9' {
+			j++
+		}
+		k := j
+		for k < len(l) && isWord(l[k]) {
+			k++
+		}
+		if isSQLWord(l[j:k]) {
+			return hit(l, i, k, "mysql executable comment")
+		}
+	}
+	return miss()
+}
+
+// numericBreakout reports a value that starts like a number or a closing
+// parenthesis continued with a logical operator or set operation:
+// "1 or ...", "1) and ...", "-1 union ...".
+func numericBreakout(c string) bool {
+	t := strings.TrimLeft(c, " ")
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '-') {
+		i++
+	}
+	if i == 0 && (len(t) == 0 || t[0] != ')') {
+		return false
+	}
+	i = skip(t, i, ") ")
+	k := i
+	for k < len(t) && isWord(t[k]) {
+		k++
+	}
+	switch t[i:k] {
+	case "or", "and", "xor", "union", "having", "procedure", "order", "group", "div", "rlike", "regexp", "like":
+		return k < len(t) && !isWord(t[k])
+	}
+	return false
+}
+
+// quoteComment returns where a quote (optionally closed by ')') is
+// directly followed by a comment or a statement break ending the value,
+// or -1: admin'--, admin'#, x');--, admin';%00.
+func quoteComment(c string) int {
+	if i := strings.IndexAny(c, `'"`); i >= 0 {
+		j := skip(c, i+1, ")")
+		rest := c[j:]
+		switch {
+		case strings.HasPrefix(rest, "--") && (len(rest) == 2 || rest[2] == ' ' || rest[2] == '-' || rest[2] == '+'):
+			return i
+		case strings.HasPrefix(rest, "#") && (len(rest) == 1 || rest[1] == ' '):
+			return i
+		case strings.HasPrefix(rest, "/*"):
+			return i
+		case strings.HasPrefix(rest, ";") && len(rest) > 1 && (rest[1] == 0 || strings.HasPrefix(rest[1:], "--") || strings.HasPrefix(rest[1:], "%00")):
+			return i
+		}
+	}
+	return -1
+}
+
+// firstQuoteBreakout reports that the first quote of the compact view c
+// (the one that would close the application's literal) is followed, past
+// closing parentheses and spaces, by a SQL operator or keyword: 1' or,
+// x') and, admin" union. A quote that opens a quotation in prose is
+// followed by a word.
+func firstQuoteBreakout(c string) bool {
+	i := strings.IndexAny(c, "'\"`")
+	if i < 0 {
+		return false
+	}
+	j := skip(c, i+1, ") ")
+	if j >= len(c) {
+		return false
+	}
+	switch c[j] {
+	case '=', '<', '>', '|', '&', ';', '+', '*', '/', '@', ':':
+		return c[j] != '/' || j+1 < len(c) && c[j+1] != '/'
+	}
+	k := j
+	for k < len(c) && isWord(c[k]) {
+		k++
+	}
+	switch c[j:k] {
+	case "or", "and", "xor", "union", "select", "having", "order", "group", "where",
+		"like", "rlike", "regexp", "is", "in", "between", "div", "into", "procedure", "limit":
+		return true
+	}
+	return false
+}
+
+// foldLookalikes appends s to dst with typographic and full-width quotes
+// as ASCII quotes, Unicode spaces as a space and zero-width characters
+// dropped. ok is false when nothing changed.
+func foldLookalikes(dst []byte, s string) ([]byte, bool) {
+	changed := false
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if s[i] >= 0x80 {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		switch r {
+		case '\u2018', '\u2019', '\u201a', '\u201b', '\u02bc', '\u02b9', '\u2032', '\u00b4', '\uff07', '\u0060':
+			dst = append(dst, '\'')
+			changed = changed || r != '`'
+		case '\u201c', '\u201d', '\u201e', '\u2033', '\uff02':
+			dst = append(dst, '"')
+			changed = true
+		case '\u00a0', '\u1680', '\u2000', '\u2001', '\u2002', '\u2003', '\u2004', '\u2005', '\u2006',
+			'\u2007', '\u2008', '\u2009', '\u200a', '\u202f', '\u205f', '\u3000':
+			dst = append(dst, ' ')
+			changed = true
+		case '\u180e', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
+			changed = true
+		default:
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return dst, changed
+}
+
+// quotedToken reports a word (letters, digits, '.', '-', '_') or one or
+// two symbols: what a title quotes ("LIKE", "&", "**").
+func quotedToken(p string) bool {
+	word, sym := 0, 0
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case isWord(c) || c >= 0x80 || c == '.' || c == '-':
+			word++
+		case c == ' ' || c == '+' || c == '\t':
+			return false
+		default:
+			sym++
+		}
+	}
+	return word > 0 && sym == 0 || word == 0 && sym <= 2
 }

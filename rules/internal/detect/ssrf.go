@@ -81,6 +81,12 @@ func (ssrf) Detect(sc *Scratch, in Input) (Finding, bool) {
 		off = i + 3
 		host := authorityHost(l[i+3:])
 		if host != "" && inwardHost(host) {
+			// A development URL mentioned in a note ("it runs on
+			// http://localhost:3000 for me") is Low; a metadata
+			// endpoint never is.
+			if proseLike(l) && !metadataHost(host) {
+				return lowHit(l, i, i+3+len(host), "inward url in prose")
+			}
 			return hit(l, i, i+3+len(host), "inward url")
 		}
 		// Parsers disagree on http://a#@b/ and http://a?@b/: some take
@@ -157,7 +163,7 @@ var inwardNames = [...]string{
 // spelled in the name.
 var rebindSuffixes = [...]string{
 	".localhost", ".nip.io", ".sslip.io", ".xip.io", ".localtest.me", ".lvh.me",
-	".vcap.me", ".lacolhost.com", ".internal",
+	".vcap.me", ".lacolhost.com", ".internal", ".local", ".localdomain", ".home.arpa",
 }
 
 // inwardHost reports whether host (lower case) points inward.
@@ -312,5 +318,26 @@ func inwardAddr(a netip.Addr) bool {
 	if compat || nat64 {
 		return inwardV4(uint32(b[12])<<24 | uint32(b[13])<<16 | uint32(b[14])<<8 | uint32(b[15]))
 	}
+	switch {
+	case b[0] == 0x20 && b[1] == 0x02:
+		// 6to4 (2002:aabb:ccdd::/48) carries the IPv4 address aa.bb.cc.dd.
+		return inwardV4(uint32(b[2])<<24 | uint32(b[3])<<16 | uint32(b[4])<<8 | uint32(b[5]))
+	case b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0:
+		// Teredo (2001:0::/32): the server's IPv4 address, then the
+		// client's, inverted, in the last 32 bits.
+		client := ^(uint32(b[12])<<24 | uint32(b[13])<<16 | uint32(b[14])<<8 | uint32(b[15]))
+		return inwardV4(uint32(b[4])<<24|uint32(b[5])<<16|uint32(b[6])<<8|uint32(b[7])) || inwardV4(client)
+	}
 	return false
+}
+
+// metadataHost reports the cloud metadata endpoints among inward hosts.
+func metadataHost(host string) bool {
+	if strings.Contains(host, "metadata") || strings.Contains(host, "instance-data") {
+		return true
+	}
+	if v, ok := parseIPv4(host); ok {
+		return v>>16 == 169<<8|254 || v == 100<<24|100<<16|100<<8|200
+	}
+	return strings.Contains(host, "fd00:ec2::254") || strings.Contains(host, "a9fe:a9fe") || strings.Contains(host, "169.254.")
 }

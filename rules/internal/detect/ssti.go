@@ -71,12 +71,18 @@ func (ssti) Detect(sc *Scratch, in Input) (Finding, bool) {
 				continue
 			}
 			if templateExpr(body, d.open) {
+				if sstiInProse(l, body) {
+					return lowHit(l, i, i+len(d.open)+len(body)+len(d.close), "template expression in prose")
+				}
 				return hit(l, i, i+len(d.open)+len(body)+len(d.close), "template expression")
 			}
 		}
 	}
 	for _, s := range [...]string{"#set(", "#foreach(", "{php}", "#evaluate(", "$class.inspect"} {
 		if i := strings.Index(l, s); i >= 0 {
+			if proseLike(l) {
+				return lowHit(l, i, i+len(s), "template directive in prose")
+			}
 			return hit(l, i, i+len(s), "template directive")
 		}
 	}
@@ -108,6 +114,9 @@ func templateExpr(body, open string) bool {
 	if strings.Contains(b, "__") {
 		return true
 	}
+	if open == "{{" && goTemplate(b) {
+		return true
+	}
 	operator := false
 	for i := 0; i < len(b); i++ {
 		switch c := b[i]; c {
@@ -131,4 +140,44 @@ func templateExpr(body, open string) bool {
 		}
 	}
 	return false
+}
+
+// goTemplate reports a Go text/template or html/template action: the dot
+// or a field chain on it ({{.}}, {{ .Config.Password }}), a control word
+// (range, with, if, define, template, block), or a built-in function
+// applied to an argument ({{ index .Secrets 0 }}, {{ js . }}, {{ len . }}).
+// A bare name ({{name}}) is a Mustache variable and stays out.
+func goTemplate(b string) bool {
+	if b[0] == '.' || b[0] == '$' {
+		// {{.}}, {{.Field}}, {{$x := .}}; not {{...}} or {{..}}.
+		return len(b) == 1 || b[1] != '.'
+	}
+	word, rest, _ := strings.Cut(b, " ")
+	rest = strings.TrimSpace(rest)
+	switch word {
+	case "range", "with", "if", "define", "template", "block":
+		return rest != ""
+	case "index", "len", "slice", "js", "html", "print", "printf", "println", "call", "urlquery", "and", "or", "not",
+		"eq", "ne", "lt", "le", "gt", "ge":
+		return rest != "" && (rest[0] == '.' || rest[0] == '$' || rest[0] == '"')
+	}
+	return false
+}
+
+// sstiInProse reports a template expression explained in prose ("In
+// Jinja you write {{ user.name }}"): the value reads as prose and the
+// expression neither computes (arithmetic, a call, a subscript) nor
+// reaches for the objects exploits start from (dunder attributes,
+// config, self, request, class loaders).
+func sstiInProse(l, body string) bool {
+	if !proseLike(l) || strings.Contains(body, "__") || strings.ContainsAny(body, "*()[]+'\"") {
+		return false
+	}
+	b := strings.TrimSpace(body)
+	for _, r := range sstiRoots {
+		if strings.Contains(b, r) {
+			return false
+		}
+	}
+	return true
 }

@@ -245,6 +245,11 @@ func (traversal) Detect(sc *Scratch, in Input) (Finding, bool) {
 			j++
 		}
 		if j < len(p) && p[j] == '/' || j == len(p) && i > 0 && p[i-1] == '/' {
+			// A relative path explained in a sentence ("include
+			// ../config.h") is Low unless it climbs to a system file.
+			if proseLike(p) && !hasTarget(ahead(p, j)) {
+				return lowHit(p, i, j+1, "dot-dot segment in prose")
+			}
 			return hit(p, i, j+1, "dot-dot segment")
 		}
 		if j-i >= 4 && hasTarget(ahead(p, j)) {
@@ -295,6 +300,9 @@ func (traversal) Detect(sc *Scratch, in Input) (Finding, bool) {
 		}
 		for _, s := range sensitiveBySecond[p[i+1]] {
 			if strings.HasPrefix(p[i:], s) && sensitiveAt(p, i, s) {
+				if proseLike(p) {
+					return lowHit(p, i, i+len(s), "sensitive path in prose")
+				}
 				return hit(p, i, i+len(s), "sensitive path")
 			}
 		}

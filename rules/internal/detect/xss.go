@@ -123,19 +123,28 @@ func dialogReference(l string) (int, int) {
 // numeric character reference (&#60, &#x3c, with any zero padding). The
 // named reference &lt; is ordinary in HTML-escaped text and not counted.
 func escapedAngle(raw string) (int, int) {
+	// The escaped '<' must open a tag: a letter, '/', '!' or '?' (or a
+	// further escape) follows; "I %3C3 you" is a heart.
+	tag := func(j int) bool {
+		if j >= len(raw) {
+			return false
+		}
+		c := raw[j] | 0x20
+		return c >= 'a' && c <= 'z' || raw[j] == '/' || raw[j] == '!' || raw[j] == '?' || raw[j] == '%' || raw[j] == '\\' || raw[j] == '&'
+	}
 	for i := 0; i+2 < len(raw); i++ {
 		switch raw[i] {
 		case '%':
-			if raw[i+1] == '3' && (raw[i+2] == 'c' || raw[i+2] == 'C') {
+			if raw[i+1] == '3' && (raw[i+2] == 'c' || raw[i+2] == 'C') && tag(i+3) {
 				return i, i + 3
 			}
 		case '\\':
-			if r, n := hexEscape(raw, i); n > 0 && r == '<' {
+			if r, n := hexEscape(raw, i); n > 0 && r == '<' && tag(i+n) {
 				return i, i + n
 			}
 		case '&':
 			if raw[i+1] == '#' {
-				if r, n := numericRef(raw, i); n > 0 && r == '<' {
+				if r, n := numericRef(raw, i); n > 0 && r == '<' && tag(i+n) {
 					return i, i + n
 				}
 			}
@@ -354,7 +363,7 @@ func scriptURL(l string) (int, int) {
 			}
 			if n == len(s) {
 				k = skipCtl(l, k)
-				if k < len(l) && l[k] == ':' {
+				if k < len(l) && l[k] == ':' && scriptCode(l, k+1) {
 					return i, k + 1
 				}
 			}
@@ -422,4 +431,17 @@ func eventHandler(l string) (int, int) {
 		}
 	}
 	return -1, -1
+}
+
+// scriptCode reports whether the first token after a script scheme's
+// colon at l[k:] is code (a call, template, assignment, index, escape,
+// comment or string), not a word of prose: "JavaScript: the good parts"
+// names a language.
+func scriptCode(l string, k int) bool {
+	k = skipCtl(l, k)
+	e := k
+	for e < len(l) && l[e] > ' ' {
+		e++
+	}
+	return strings.ContainsAny(l[k:e], "(`=[%\\/'\";.&{+")
 }

@@ -19,6 +19,7 @@ func main() {
 	sample := flag.Int("sample", 5000, "at most this many payloads per list, chosen with -seed; 0 runs the whole corpus")
 	seed := flag.Uint64("seed", 1, "sampling seed")
 	examples := flag.Int("examples", 0, "list this many disagreements per category")
+	binary := flag.Int("binary", 700, "send this many binary and compressed bodies (images, archives, gzip, octet streams)")
 	quiet := flag.Bool("q", false, "no progress on stderr")
 	flag.Parse()
 
@@ -37,7 +38,7 @@ func main() {
 		os.Exit(1)
 	}
 	c.Sample(*sample, *seed)
-	cfg := bench.Config{Corpus: c, Examples: *examples}
+	cfg := bench.Config{Corpus: c, Examples: *examples, BinaryBodies: *binary}
 	if !*quiet {
 		cfg.Progress = os.Stderr
 	}

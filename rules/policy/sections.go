@@ -1,4 +1,4 @@
-package rules
+package policy
 
 // Pos is a position in a policy file, for error messages.
 type Pos struct {

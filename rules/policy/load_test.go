@@ -1,4 +1,4 @@
-package rules
+package policy
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return p
 }
 
-func TestLoadEnvSources(t *testing.T) {
+func TestLoadSources(t *testing.T) {
 	dir := t.TempDir()
 	filePolicy := writeFile(t, dir, "file.yaml", "version: 1\nname: from-file\n")
 	layerPolicy := writeFile(t, dir, "layer.yaml", "version: 1\nname: from-layer\n")
@@ -44,7 +44,7 @@ func TestLoadEnvSources(t *testing.T) {
 		env        map[string]string
 		layer      string
 		wantName   string
-		wantSource string
+		wantOrigin string
 		wantMode   Mode
 	}{
 		{"url first", map[string]string{EnvPolicyURL: srv.URL + "/p?token=s3cret", EnvPolicy: filePolicy}, layerPolicy, "from-url", "url " + srv.URL + "/p", ModeBlock},
@@ -55,18 +55,18 @@ func TestLoadEnvSources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := loadEnv(context.Background(), envOf(tt.env), tt.layer, http.DefaultTransport)
+			p, err := load(context.Background(), envOf(tt.env), tt.layer, http.DefaultTransport)
 			if err != nil {
-				t.Fatalf("loadEnv() error = %v", err)
+				t.Fatalf("load() error = %v", err)
 			}
-			if e.Name() != tt.wantName || e.Source() != tt.wantSource || e.Mode() != tt.wantMode {
-				t.Errorf("loadEnv() = name %q source %q mode %v, want %q %q %v", e.Name(), e.Source(), e.Mode(), tt.wantName, tt.wantSource, tt.wantMode)
+			if p.DisplayName() != tt.wantName || p.Origin != tt.wantOrigin || p.EffectiveMode() != tt.wantMode {
+				t.Errorf("load() = name %q origin %q mode %v, want %q %q %v", p.DisplayName(), p.Origin, p.EffectiveMode(), tt.wantName, tt.wantOrigin, tt.wantMode)
 			}
 		})
 	}
 }
 
-func TestLoadEnvErrors(t *testing.T) {
+func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := writeFile(t, dir, "bad.yaml", "version: 1\nmood: block\n")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -97,7 +97,7 @@ func TestLoadEnvErrors(t *testing.T) {
 		{"missing file", context.Background(), map[string]string{EnvPolicy: filepath.Join(dir, "nope.yaml")},
 			func(err error) bool { return errors.Is(err, fs.ErrNotExist) }},
 		{"invalid file", context.Background(), map[string]string{EnvPolicy: bad},
-			func(err error) bool { var pe *PolicyError; return errors.As(err, &pe) && pe.Line == 2 }},
+			func(err error) bool { var pe *Error; return errors.As(err, &pe) && pe.Line == 2 }},
 		{"bad mode", context.Background(), map[string]string{EnvMode: "loud"},
 			func(err error) bool { return err != nil && strings.Contains(err.Error(), EnvMode) }},
 		{"http 404", context.Background(), map[string]string{EnvPolicyURL: srv.URL + "/missing?token=s3cret"},
@@ -108,14 +108,14 @@ func TestLoadEnvErrors(t *testing.T) {
 		{"too large", context.Background(), map[string]string{EnvPolicyURL: srv.URL + "/big"},
 			func(err error) bool {
 				var fe *FetchError
-				return errors.As(err, &fe) && errors.Is(err, ErrPolicyTooLarge)
+				return errors.As(err, &fe) && errors.Is(err, ErrTooLarge)
 			}},
 		{"invalid remote policy", context.Background(), map[string]string{EnvPolicyURL: srv.URL + "/bad"},
-			func(err error) bool { var pe *PolicyError; return errors.As(err, &pe) && pe.File == srv.URL+"/bad" }},
+			func(err error) bool { var pe *Error; return errors.As(err, &pe) && pe.File == srv.URL+"/bad" }},
 		{"server down", context.Background(), map[string]string{EnvPolicyURL: downURL},
 			func(err error) bool { var fe *FetchError; return errors.As(err, &fe) }},
 		{"garbage bytes", context.Background(), map[string]string{EnvPolicyURL: srv.URL + "/garbage"},
-			func(err error) bool { var pe *PolicyError; return errors.As(err, &pe) }},
+			func(err error) bool { var pe *Error; return errors.As(err, &pe) }},
 		{"not http", context.Background(), map[string]string{EnvPolicyURL: "file:///etc/passwd"},
 			func(err error) bool { var fe *FetchError; return errors.As(err, &fe) }},
 		{"cancelled", cancelled, map[string]string{EnvPolicyURL: srv.URL + "/bad"},
@@ -123,24 +123,24 @@ func TestLoadEnvErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := loadEnv(tt.ctx, envOf(tt.env), filepath.Join(dir, "none.yaml"), http.DefaultTransport)
+			_, err := load(tt.ctx, envOf(tt.env), filepath.Join(dir, "none.yaml"), http.DefaultTransport)
 			if !tt.check(err) {
-				t.Errorf("loadEnv() error = %v (%T), not the expected one", err, err)
+				t.Errorf("load() error = %v (%T), not the expected one", err, err)
 			}
 		})
 	}
 }
 
-func TestLoadEnvDefaultPath(t *testing.T) {
+func TestLoadDefaultPath(t *testing.T) {
 	if _, err := os.Stat(LayerPolicyPath); err == nil {
 		t.Skip(LayerPolicyPath + " exists on this machine")
 	}
-	e, err := LoadEnv(context.Background(), envOf(nil))
+	p, err := Load(context.Background(), envOf(nil))
 	if err != nil {
-		t.Fatalf("LoadEnv() error = %v", err)
+		t.Fatalf("Load() error = %v", err)
 	}
-	if e.Source() != "embedded default" {
-		t.Errorf("Source() = %q, want embedded default", e.Source())
+	if p.Origin != "embedded default" {
+		t.Errorf("Origin = %q, want embedded default", p.Origin)
 	}
 }
 
@@ -168,7 +168,7 @@ func TestDefaultPolicy(t *testing.T) {
 		t.Errorf("default policy has %d tests, want a few", len(p.Tests))
 	}
 	for _, tc := range p.Tests {
-		if _, err := os.Stat(filepath.Join("policies", tc.Event)); err != nil {
+		if _, err := os.Stat(tc.Event); err != nil {
 			t.Errorf("default policy test %q: %v", tc.Name, err)
 		}
 	}
@@ -177,14 +177,7 @@ func TestDefaultPolicy(t *testing.T) {
 	if Default().Inputs[0].ID == "changed" {
 		t.Error("Default() returned shared state")
 	}
-	if !strings.Contains(string(DefaultYAML()), "version: 1") {
-		t.Error("DefaultYAML() lacks the version")
-	}
-	e, err := DefaultEngine()
-	if err != nil {
-		t.Fatalf("DefaultEngine() error = %v", err)
-	}
-	if e.Name() != "default" || e.Source() != "embedded default" {
-		t.Errorf("DefaultEngine() name %q source %q", e.Name(), e.Source())
+	if p.DisplayName() != "default" || p.Origin != "embedded default" {
+		t.Errorf("Default() name %q origin %q", p.DisplayName(), p.Origin)
 	}
 }

@@ -1,31 +1,32 @@
-package ingest
+package wire
 
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 )
 
-// slowDecode is decode without the fast path: wire.Decode alone.
-func slowDecode(b []byte, e *wire.Event) (string, bool) {
-	if len(b) > wire.MaxDatagram {
-		return ReasonOversized, false
+// jsonDecode is Decode without the fast path: encoding/json alone.
+func jsonDecode(b []byte) (Event, error) {
+	var e Event
+	if len(b) > MaxDatagram {
+		return e, ErrTooLarge
 	}
-	ev, err := wire.Decode(b)
-	switch {
-	case err == nil:
-		*e = ev
-		return "", true
-	case errors.Is(err, wire.ErrTooLarge):
-		return ReasonOversized, false
-	case errors.Is(err, wire.ErrVersion):
-		return ReasonVersion, false
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, fmt.Errorf("wire: decode: %w", err)
 	}
-	return ReasonMalformed, false
+	if e.V != Version {
+		return e, fmt.Errorf("%w %d", ErrVersion, e.V)
+	}
+	switch e.Kind {
+	case KindInspection, KindDetection, KindEgress, KindSink:
+	default:
+		return e, fmt.Errorf("wire: unknown kind %q", e.Kind)
+	}
+	return e, nil
 }
 
 var fastSeeds = []string{
@@ -57,27 +58,29 @@ func TestFastDecodeMatchesWireDecode(t *testing.T) {
 	}
 	// The common datagrams take the fast path.
 	for _, s := range fastSeeds[:4] {
-		var e wire.Event
+		var e Event
 		if !fastDecode([]byte(s), &e) {
 			t.Errorf("fastDecode(%s) fell back", s)
 		}
 	}
 }
 
-// checkSame holds decode (fast path first) to exactly what wire.Decode
-// gives, and the fast path, when it accepts, to encoding/json.
+// checkSame holds Decode (fast path first) to exactly what encoding/json
+// gives: the same error class and, when both accept, the same event; and
+// the fast path, when it accepts, to encoding/json.
 func checkSame(t *testing.T, b []byte) {
 	t.Helper()
-	var fast, slow wire.Event
-	fr, fok := decode(b, &fast)
-	sr, sok := slowDecode(b, &slow)
-	if fr != sr || fok != sok {
-		t.Fatalf("decode(%q) = %q, %v; wire.Decode path = %q, %v", b, fr, fok, sr, sok)
+	var fast Event
+	ferr := Decode(b, &fast)
+	slow, serr := jsonDecode(b)
+	if (ferr == nil) != (serr == nil) || errors.Is(ferr, ErrVersion) != errors.Is(serr, ErrVersion) ||
+		errors.Is(ferr, ErrTooLarge) != errors.Is(serr, ErrTooLarge) {
+		t.Fatalf("Decode(%q) error = %v; encoding/json path error = %v", b, ferr, serr)
 	}
-	if fok && !reflect.DeepEqual(fast, slow) {
-		t.Fatalf("decode(%q) = %+v; wire.Decode = %+v", b, fast, slow)
+	if ferr == nil && !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("Decode(%q) = %+v; encoding/json = %+v", b, fast, slow)
 	}
-	var e, want wire.Event
+	var e, want Event
 	if fastDecode(b, &e) {
 		if err := json.Unmarshal(b, &want); err != nil {
 			t.Fatalf("fastDecode accepted %q, encoding/json: %v", b, err)
@@ -98,17 +101,17 @@ func FuzzFastDecode(f *testing.F) {
 
 func BenchmarkDecode(b *testing.B) {
 	d := []byte(fastSeeds[1])
-	var e wire.Event
+	var e Event
 	b.Run("fast", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			decode(d, &e)
+			Decode(d, &e)
 		}
 	})
-	b.Run("wire.Decode", func(b *testing.B) {
+	b.Run("encoding-json", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			slowDecode(d, &e)
+			jsonDecode(d)
 		}
 	})
 }

@@ -1,22 +1,20 @@
-package ingest
+package wire
 
 import (
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 )
 
-// fastDecode parses the JSON of one wire event as the wrapper writes it
-// (package rasp's reporter: a flat object of known keys, strings without
-// escapes, integers) into e, without reflection. It reports false for
-// anything else (escapes, unknown or case-different keys, nulls, floats,
-// invalid UTF-8, duplicate-looking oddities it does not handle, trailing
-// data), and the caller then uses wire.Decode, so the result is always
-// the one encoding/json gives: a differential fuzz test holds it to that.
-// It does not check the version or kind.
-func fastDecode(b []byte, e *wire.Event) bool {
-	*e = wire.Event{}
+// fastDecode parses the JSON of one event as the wrapper writes it (a
+// flat object of known keys, strings without escapes, integers) into e,
+// without reflection. It reports false for anything else (escapes,
+// unknown or case-different keys, nulls, floats, invalid UTF-8,
+// duplicate-looking oddities it does not handle, trailing data), and
+// Decode then uses encoding/json, so the result is always the one
+// encoding/json gives: a differential fuzz test holds it to that. It does
+// not check the version or kind.
+func fastDecode(b []byte, e *Event) bool {
+	*e = Event{}
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
@@ -57,7 +55,7 @@ func fastDecode(b []byte, e *wire.Event) bool {
 }
 
 // field decodes the value at b[i:] into the field named key.
-func field(b []byte, i int, key string, e *wire.Event) (int, bool) {
+func field(b []byte, i int, key string, e *Event) (int, bool) {
 	switch key {
 	case "v", "dur_ns", "matches", "dropped":
 		return number(b, i, key, e)
@@ -88,7 +86,7 @@ func field(b []byte, i int, key string, e *wire.Event) (int, bool) {
 		if !ok {
 			return i, false
 		}
-		e.Kind = wire.Kind(intern(s))
+		e.Kind = Kind(intern(s))
 		return j, true
 	case "fn":
 		dst = &e.Function
@@ -130,7 +128,7 @@ func field(b []byte, i int, key string, e *wire.Event) (int, bool) {
 }
 
 // number decodes a JSON integer into the numeric field key.
-func number(b []byte, i int, key string, e *wire.Event) (int, bool) {
+func number(b []byte, i int, key string, e *Event) (int, bool) {
 	j := i
 	if j < len(b) && b[j] == '-' {
 		j++
@@ -208,20 +206,17 @@ func skipSpace(b []byte, i int) int {
 
 func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
 
-// interned are the values of the low-cardinality fields, shared instead
-// of allocated per event.
+// interned are the kinds and the bounded label values, shared instead of
+// allocated per event.
 var interned = func() map[string]string {
 	m := map[string]string{}
-	for _, v := range []string{
-		"inspection", "detection", "egress", "sink",
-		"allow", "monitor", "block",
-		"apigw-v1", "apigw-v2", "alb", "function-url", "websocket", "sqs", "sns", "eventbridge", "s3", "kinesis", "dynamodb", "json",
-		"query", "path", "headers", "cookies", "body", "pathParams", "record", "unknown",
-		"sqli", "xss", "cmdi", "traversal", "ssrf", "jndi", "nosql", "ssti", "proto", "crlf", "custom", "exec", "file", "argi", "sql",
-		"public", "private", "loopback", "link_local", "metadata", "lambda_api", "unspecified", "other",
-		"sqli-sink", "ssrf-sink", "cmdi-sink", "argi-sink", "exec-deny", "file-deny", "traversal-sink", "egress-deny",
-	} {
-		m[v] = v
+	for _, k := range []Kind{KindInspection, KindDetection, KindEgress, KindSink} {
+		m[string(k)] = string(k)
+	}
+	for _, vs := range labelValues {
+		for _, v := range vs {
+			m[v] = v
+		}
 	}
 	return m
 }()

@@ -1,4 +1,4 @@
-package rules
+package policy
 
 import (
 	"bytes"
@@ -16,16 +16,18 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
+
+	"github.com/lambda-rasp/lambda-rasp/rules/internal/catalog"
 )
 
-// The JSON Schema in policies/policy.schema.json is what editors and
+// The JSON Schema in policy.schema.json is what editors and
 // AppConfig validators see; the parser is the authority. These tests hold
 // the two together: the schema's keys are the parser's accepted keys at
 // every level, every field of the Go policy types has its key, the enums
 // are the parser's, and every policy the parser accepts in the repository
 // validates against the schema.
 
-const schemaFile = "policies/policy.schema.json"
+const schemaFile = "policy.schema.json"
 
 // schemaDoc is the schema as plain JSON, for walking.
 func schemaDoc(t *testing.T) map[string]any {
@@ -160,7 +162,7 @@ func TestSchemaKeysMatchParser(t *testing.T) {
 		t.Run(tt.schema, func(t *testing.T) {
 			_, err := Parse("probe.yaml", []byte(tt.give))
 			var parserKeys []string
-			var perrs PolicyErrors
+			var perrs Errors
 			if errors.As(err, &perrs) {
 				for _, pe := range perrs {
 					if m := wantKeys.FindStringSubmatch(pe.Msg); m != nil {
@@ -189,7 +191,8 @@ func TestSchemaKeysMatchParser(t *testing.T) {
 func TestSchemaCoversTypes(t *testing.T) {
 	doc := schemaDoc(t)
 	// Fields that are not keys of the file.
-	notKeys := map[string]bool{"Pos": true, "File": true}
+	// (Origin and ForcedMode come from the loader and the environment.)
+	notKeys := map[string]bool{"Pos": true, "File": true, "Origin": true, "ForcedMode": true}
 	// Keys whose name differs from the snake_case field name, per level.
 	renames := map[string]map[string]string{
 		"exclusions/[]": {"Route": "when"},
@@ -270,7 +273,7 @@ func TestSchemaEnums(t *testing.T) {
 		return out
 	}
 	detectors := defs["inputRule"].(map[string]any)["properties"].(map[string]any)["detector"].(map[string]any)
-	if got, want := enum(detectors), builtinDetectors().names(); !slices.Equal(got, want) {
+	if got, want := enum(detectors), catalog.Detectors(); !slices.Equal(got, want) {
 		t.Errorf("schema detectors = %v, built-in detectors = %v", got, want)
 	}
 	sources := slices.Clone(sourceNames[SourceQuery:])
@@ -300,12 +303,12 @@ func TestSchemaAppConfigLimits(t *testing.T) {
 	}
 }
 
-// policyFiles returns every policy file in the repository: the YAML files
-// in a "policies" directory.
+// policyFiles returns every policy file in the repository: the default
+// policy and the YAML files in a "policies" directory.
 func policyFiles(t *testing.T) []string {
 	t.Helper()
-	var files []string
-	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+	files := []string{"default.yaml"}
+	err := filepath.WalkDir(filepath.Join("..", ".."), func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package rules
+package policy
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// The environment variables read by [LoadEnv]; their names are part of
+// The environment variables read by [Load]; their names are part of
 // the product's contract.
 const (
 	// EnvPolicyURL is an HTTP URL the policy is fetched from at init, for
@@ -29,8 +29,8 @@ const (
 	fetchTimeout = 2 * time.Second
 )
 
-// LoadEnv loads and compiles the policy the environment selects, for the
-// in-process wrapper and the extension alike:
+// Load loads the policy the environment selects, for the in-process
+// wrapper and the extension alike, without compiling it:
 //
 //  1. LAMBDA_RASP_POLICY_URL: fetched with an HTTP GET (2 s timeout, at
 //     most [MaxPolicyBytes]); a failure is a [*FetchError].
@@ -38,16 +38,18 @@ const (
 //  3. else /opt/lambda-rasp/policy.yaml, if it exists.
 //  4. else the embedded default policy.
 //
-// Then LAMBDA_RASP_MODE, if set, forces the mode (an invalid value is an
-// error): "monitor" makes every rule monitor-only, "off" disables
-// inspection, "block" sets the global mode while rules that explicitly ask
-// for monitor or off keep it. [Engine.Source] tells where the policy came
-// from. getenv is usually [os.Getenv], which a nil getenv stands for.
-func LoadEnv(ctx context.Context, getenv func(string) string) (*Engine, error) {
-	return loadEnv(ctx, getenv, LayerPolicyPath, http.DefaultTransport)
+// LAMBDA_RASP_MODE, if set, is parsed with [ParseMode] (an invalid value
+// is an error) and recorded as the policy's ForcedMode, which the engine
+// applies once, when it compiles the policy: "monitor" makes every rule
+// monitor-only, "off" disables inspection, "block" sets the global mode
+// while rules that explicitly ask for monitor or off keep it. The
+// policy's Origin tells where it came from. getenv is usually
+// [os.Getenv], which a nil getenv stands for.
+func Load(ctx context.Context, getenv func(string) string) (*Policy, error) {
+	return load(ctx, getenv, LayerPolicyPath, http.DefaultTransport)
 }
 
-func loadEnv(ctx context.Context, getenv func(string) string, layerPath string, rt http.RoundTripper) (*Engine, error) {
+func load(ctx context.Context, getenv func(string) string, layerPath string, rt http.RoundTripper) (*Policy, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -64,7 +66,7 @@ func loadEnv(ctx context.Context, getenv func(string) string, layerPath string, 
 	}
 	var (
 		p      *Policy
-		source string
+		origin string
 		err    error
 	)
 	switch {
@@ -77,28 +79,24 @@ func loadEnv(ctx context.Context, getenv func(string) string, layerPath string, 
 		}
 		shown := redactURL(raw)
 		p, err = Parse(shown, data)
-		source = "url " + shown
+		origin = "url " + shown
 	case getenv(EnvPolicy) != "":
 		path := getenv(EnvPolicy)
 		p, err = LoadFile(path)
-		source = "file " + path
+		origin = "file " + path
 	default:
 		p, err = LoadFile(layerPath)
-		source = "file " + layerPath
+		origin = "file " + layerPath
 		if errors.Is(err, fs.ErrNotExist) {
-			p, err = Parse(DefaultPolicyFile, defaultPolicyYAML)
-			source = "embedded default"
+			p, err = Parse(DefaultFile, defaultYAML)
+			origin = "embedded default"
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	e, err := compile(p, builtinDetectors(), force)
-	if err != nil {
-		return nil, err
-	}
-	e.source = source
-	return e, nil
+	p.Origin, p.ForcedMode = origin, force
+	return p, nil
 }
 
 // fetchPolicy GETs the policy at raw, bounded in time and size.
@@ -130,7 +128,7 @@ func fetchPolicy(ctx context.Context, raw string, rt http.RoundTripper) ([]byte,
 	}
 	if len(data) > MaxPolicyBytes {
 		return nil, &FetchError{URL: shown, Status: resp.StatusCode,
-			Err: fmt.Errorf("policy is larger than %d bytes: %w", MaxPolicyBytes, ErrPolicyTooLarge)}
+			Err: fmt.Errorf("policy is larger than %d bytes: %w", MaxPolicyBytes, ErrTooLarge)}
 	}
 	return data, nil
 }

@@ -1,4 +1,7 @@
-package rules
+// Package glob compiles the policy's path and route globs (see the
+// policy package's Exclusion for the syntax) into matchers that do not
+// allocate.
+package glob
 
 import (
 	"errors"
@@ -7,12 +10,12 @@ import (
 	"strings"
 )
 
-// maxGlobLen bounds a glob's length.
-const maxGlobLen = 512
+// MaxLen bounds a glob's length.
+const MaxLen = 512
 
-// glob is a compiled path or route glob. The common shapes (exact,
+// Glob is a compiled path or route glob. The common shapes (exact,
 // prefix "a.b.**", everything "**") are matched without a regexp.
-type glob struct {
+type Glob struct {
 	kind int
 	lit  string
 	re   *regexp.Regexp
@@ -25,16 +28,16 @@ const (
 	globRegexp
 )
 
-// compileGlob compiles pattern, where sep is the segment separator that
+// Compile compiles pattern, where sep is the segment separator that
 // "*" and "?" do not cross ('.' for field paths, '/' for routes).
-func compileGlob(pattern string, sep byte) (glob, error) {
+func Compile(pattern string, sep byte) (Glob, error) {
 	switch {
 	case pattern == "":
-		return glob{}, errors.New("empty glob")
-	case len(pattern) > maxGlobLen:
-		return glob{}, fmt.Errorf("glob is %d bytes long, at most %d allowed", len(pattern), maxGlobLen)
+		return Glob{}, errors.New("empty glob")
+	case len(pattern) > MaxLen:
+		return Glob{}, fmt.Errorf("glob is %d bytes long, at most %d allowed", len(pattern), MaxLen)
 	case pattern == "**":
-		return glob{kind: globAny}, nil
+		return Glob{kind: globAny}, nil
 	}
 	var (
 		re      strings.Builder
@@ -49,7 +52,7 @@ func compileGlob(pattern string, sep byte) (glob, error) {
 		switch c {
 		case '\\':
 			if i+1 == len(pattern) {
-				return glob{}, errors.New("glob ends in a lone backslash")
+				return Glob{}, errors.New("glob ends in a lone backslash")
 			}
 			i++
 			re.WriteString(regexp.QuoteMeta(pattern[i : i+1]))
@@ -59,7 +62,7 @@ func compileGlob(pattern string, sep byte) (glob, error) {
 		case '*':
 			if i+1 < len(pattern) && pattern[i+1] == '*' {
 				if i+2 < len(pattern) && pattern[i+2] == '*' {
-					return glob{}, errors.New("glob has more than two consecutive stars")
+					return Glob{}, errors.New("glob has more than two consecutive stars")
 				}
 				i++
 				re.WriteString(`.*`)
@@ -83,19 +86,19 @@ func compileGlob(pattern string, sep byte) (glob, error) {
 	re.WriteString(`$`)
 	switch {
 	case !wild:
-		return glob{kind: globExact, lit: lit.String()}, nil
+		return Glob{kind: globExact, lit: lit.String()}, nil
 	case trailSS:
-		return glob{kind: globPrefix, lit: lit.String()}, nil
+		return Glob{kind: globPrefix, lit: lit.String()}, nil
 	}
 	r, err := regexp.Compile(re.String())
 	if err != nil {
-		return glob{}, fmt.Errorf("glob: %w", err)
+		return Glob{}, fmt.Errorf("glob: %w", err)
 	}
-	return glob{kind: globRegexp, re: r}, nil
+	return Glob{kind: globRegexp, re: r}, nil
 }
 
-// match reports whether s matches g. It does not allocate.
-func (g *glob) match(s string) bool {
+// Match reports whether s matches g. It does not allocate.
+func (g *Glob) Match(s string) bool {
 	switch g.kind {
 	case globExact:
 		return s == g.lit
@@ -108,12 +111,13 @@ func (g *glob) match(s string) bool {
 	}
 }
 
-// globs is a list of globs; it matches when any glob does.
-type globs []glob
+// List is a list of globs; it matches when any glob does.
+type List []Glob
 
-func (gs globs) match(s string) bool {
+// Match reports whether s matches any glob of gs.
+func (gs List) Match(s string) bool {
 	for i := range gs {
-		if gs[i].match(s) {
+		if gs[i].Match(s) {
 			return true
 		}
 	}
