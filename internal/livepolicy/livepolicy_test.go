@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -62,15 +63,15 @@ func (a *agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 const agentPath = "/applications/orders/environments/prod/configurations/rasp-policy"
 
-// policy returns a policy that blocks fields containing word.
-func policy(word string) string {
+// policyYAML returns a policy that blocks fields containing word.
+func policyYAML(word string) string {
 	return "version: 1\nname: live\ninputs:\n  - id: marker\n    match: {regex: '" + word + "'}\n"
 }
 
 // buildEngine is what the wrapper and the extension build: a fully
 // validated, compiled policy and its version.
 func buildEngine(data []byte) (*rules.Engine, string, error) {
-	p, err := rules.Parse("appconfig", data)
+	p, err := policy.Parse("appconfig", data)
 	if err != nil {
 		return nil, "", err
 	}
@@ -107,22 +108,22 @@ func decide(e *rules.Engine, v string) rules.Action {
 	return e.Inspect(context.Background(), &req).Action
 }
 
-// setup starts the agent with policy(first) deployed and a poller whose
+// setup starts the agent with policyYAML(first) deployed and a poller whose
 // active engine was loaded from it.
 func setup(t *testing.T, first string) (*agent, *Poller[*rules.Engine], *atomic.Pointer[rules.Engine], *recorder) {
 	t.Helper()
 	a := &agent{}
-	a.deploy(policy(first))
+	a.deploy(policyYAML(first))
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	e, version, err := buildEngine([]byte(policy(first)))
+	e, version, err := buildEngine([]byte(policyYAML(first)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var active atomic.Pointer[rules.Engine]
 	active.Store(e)
 	rec := &recorder{}
-	p, err := New(Config{URL: srv.URL + agentPath, Interval: time.Second}, []byte(policy(first)), version,
+	p, err := New(Config{URL: srv.URL + agentPath, Interval: time.Second}, []byte(policyYAML(first)), version,
 		buildEngine, func(e *rules.Engine) { active.Store(e) }, rec)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +146,7 @@ func TestRollout(t *testing.T) {
 		t.Fatal("initial policy does not block ALPHA only")
 	}
 
-	a.deploy(policy("BRAVO"))
+	a.deploy(policyYAML("BRAVO"))
 	if !p.Poll(ctx) {
 		t.Fatal("Poll did not apply the new policy")
 	}
@@ -169,7 +170,7 @@ func TestRollout(t *testing.T) {
 
 	a.fail(http.StatusInternalServerError)
 	p.Poll(ctx)
-	a.deploy(policy("CHARLIE"))
+	a.deploy(policyYAML("CHARLIE"))
 	if !p.Poll(ctx) || !blocks(active.Load(), "CHARLIE") {
 		t.Error("the valid policy after the broken one was not applied")
 	}
@@ -183,10 +184,10 @@ func TestRollout(t *testing.T) {
 func TestUnchangedCostsNothing(t *testing.T) {
 	builds := 0
 	a := &agent{}
-	a.deploy(policy("ALPHA"))
+	a.deploy(policyYAML("ALPHA"))
 	srv := httptest.NewServer(a)
 	defer srv.Close()
-	p, err := New(Config{URL: srv.URL + agentPath, Interval: time.Second}, []byte(policy("ALPHA")), "v0",
+	p, err := New(Config{URL: srv.URL + agentPath, Interval: time.Second}, []byte(policyYAML("ALPHA")), "v0",
 		func(b []byte) (string, string, error) { builds++; return string(b), "v", nil }, func(string) {}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -197,12 +198,12 @@ func TestUnchangedCostsNothing(t *testing.T) {
 	if builds != 0 {
 		t.Errorf("%d builds of an unchanged policy, want 0", builds)
 	}
-	a.deploy(policy("ALPHA")) // a new version with the same content
+	a.deploy(policyYAML("ALPHA")) // a new version with the same content
 	p.Poll(context.Background())
 	if builds != 0 {
 		t.Errorf("%d builds of identical content, want 0", builds)
 	}
-	a.deploy(policy("BRAVO"))
+	a.deploy(policyYAML("BRAVO"))
 	p.Poll(context.Background())
 	p.Poll(context.Background())
 	if builds != 1 {
@@ -221,7 +222,7 @@ func TestETag(t *testing.T) {
 			return
 		}
 		w.Header().Set("ETag", `"a"`)
-		fmt.Fprint(w, policy("ALPHA"))
+		fmt.Fprint(w, policyYAML("ALPHA"))
 	}))
 	defer srv.Close()
 	p, err := New(Config{URL: srv.URL, Interval: time.Second}, nil, "",
@@ -243,18 +244,18 @@ func TestETag(t *testing.T) {
 func TestRunInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := &agent{}
-		a.deploy(policy("ALPHA"))
+		a.deploy(policyYAML("ALPHA"))
 		client := &http.Client{Transport: handlerTransport{a}}
 		var active atomic.Pointer[rules.Engine]
 		p, err := New(Config{URL: "http://localhost:2772" + agentPath, Interval: 45 * time.Second, Client: client},
-			[]byte(policy("ALPHA")), "", buildEngine, func(e *rules.Engine) { active.Store(e) }, nil)
+			[]byte(policyYAML("ALPHA")), "", buildEngine, func(e *rules.Engine) { active.Store(e) }, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- p.Run(ctx) }()
-		a.deploy(policy("BRAVO"))
+		a.deploy(policyYAML("BRAVO"))
 		time.Sleep(45*time.Second*12/10 + time.Millisecond) // the longest jittered wait
 		synctest.Wait()
 		if e := active.Load(); e == nil || !blocks(e, "BRAVO") {
