@@ -52,7 +52,7 @@ release:
 	$(GO) run ./layer/cmd/mklayer -release -version $(VERSION) -out dist
 
 demo:
-	$(GO) run ./layer/cmd/demo
+	$(GO) run ./layer/demo
 
 # Every fuzz target for FUZZTIME (default 30s); fuzz-smoke runs each briefly.
 fuzz:

@@ -1,14 +1,11 @@
-package demo
+package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -18,7 +15,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lambda-rasp/lambda-rasp/layer/internal/pack"
@@ -169,146 +165,6 @@ func (d *demo) problem(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	d.problems = append(d.problems, msg)
 	fmt.Fprintf(d.out, "  !! %s\n", msg)
-}
-
-// buildLayer builds the layer zip for the host architecture, exactly as
-// "make layer" does, and unpacks it as Lambda would under /opt.
-func (d *demo) buildLayer(ctx context.Context, arch string) error {
-	d.progress("building the layer (extension + default policy) for %s", arch)
-	start := time.Now()
-	policy, err := os.ReadFile(filepath.Join(d.opt.Root, "rules", "policy", "default.yaml"))
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	zipPath, err := pack.Build(ctx, pack.Options{Root: d.opt.Root, Arch: arch, Version: "demo", OutDir: filepath.Join(d.opt.Root, "dist"), Policy: policy})
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	d.optDir = filepath.Join(d.work, "opt")
-	if err := unzip(zipPath, d.optDir); err != nil {
-		return err
-	}
-	st, err := os.Stat(zipPath)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	rel, _ := filepath.Rel(d.opt.Root, zipPath)
-	fmt.Fprintf(d.out, "  %s: %.1f MiB, built in %s\n", rel, float64(st.Size())/(1<<20), time.Since(start).Round(100*time.Millisecond))
-	fmt.Fprintln(d.out, "  contents: /opt/extensions/lambda-rasp (the extension), /opt/lambda-rasp/policy.yaml (the default policy)")
-	return nil
-}
-
-// unzip extracts the layer as Lambda does, keeping the modes.
-func unzip(path, dir string) error {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return fmt.Errorf("demo: open layer: %w", err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		name := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if !strings.HasPrefix(name, dir+string(filepath.Separator)) {
-			return fmt.Errorf("demo: layer entry %q escapes the layer", f.Name)
-		}
-		if f.FileInfo().IsDir() {
-			if err := os.MkdirAll(name, 0o755); err != nil {
-				return fmt.Errorf("demo: %w", err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		data, err := io.ReadAll(io.LimitReader(rc, 64<<20))
-		rc.Close()
-		if err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		if err := os.WriteFile(name, data, f.Mode().Perm()); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-	}
-	return nil
-}
-
-// buildFunction builds layer/demo/fn as a provided.al2023 bootstrap.
-func (d *demo) buildFunction(ctx context.Context) error {
-	d.progress("building the example function (a products API: SQL, outbound HTTP, file reads)")
-	start := time.Now()
-	task := filepath.Join(d.work, "task")
-	d.bootstrap = filepath.Join(task, "bootstrap")
-	if err := lambdasim.BuildGo(ctx, d.opt.Root, "./layer/demo/fn", d.bootstrap); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	assets := filepath.Join(task, "assets")
-	if err := os.MkdirAll(assets, 0o755); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	for name, text := range map[string]string{
-		"shipping.txt": "Orders ship within two working days.\n",
-		"returns.txt":  "Returns are free for 30 days.\n",
-	} {
-		if err := os.WriteFile(filepath.Join(assets, name), []byte(text), 0o644); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-	}
-	fmt.Fprintf(d.out, "  layer/demo/fn → bootstrap in %s (wrapped with rasp.Start; queries via rasp.OpenDB, fetches via rasp.HTTPClient, reads via rasp.ReadFile)\n",
-		time.Since(start).Round(100*time.Millisecond))
-	return nil
-}
-
-// findPrometheus returns the remote-write URL of a reachable Prometheus.
-func (d *demo) findPrometheus(ctx context.Context) string {
-	base := d.opt.Prometheus
-	if base == "" {
-		base = "http://127.0.0.1:9090"
-	}
-	ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/-/ready", nil)
-	if err != nil {
-		return ""
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return ""
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return ""
-	}
-	return strings.TrimSuffix(base, "/") + "/api/v1/write"
-}
-
-func (d *demo) writePolicy(base []byte, partner netip.AddrPort, rollout bool) (string, error) {
-	data, err := demoPolicy(base, partner, rollout)
-	if err != nil {
-		return "", err
-	}
-	name := "policy-block.yaml"
-	if rollout {
-		name = "policy-rollout.yaml"
-	}
-	path := filepath.Join(d.work, name)
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return "", fmt.Errorf("demo: %w", err)
-	}
-	return path, nil
-}
-
-// freePort returns a loopback address nobody listens on right now.
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("demo: %w", err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr, nil
 }
 
 // env is one run's environment.
@@ -556,155 +412,6 @@ func classify(s shot, res *lambdasim.Result) outcome {
 		o.kind = outcomeFailed
 	}
 	return o
-}
-
-// securityEvent is the part of the extension's security log line the
-// demo shows.
-type securityEvent struct {
-	RequestID string
-	Rule      string
-	Category  string
-	Action    string
-	Path      string
-	Sink      string
-	Reason    string
-	Excerpt   string
-}
-
-// parseSecurityEvent reads one JSON log line of the extension; ok is false
-// for anything that is not a security event.
-func parseSecurityEvent(line string) (securityEvent, bool) {
-	var m map[string]any
-	if err := json.Unmarshal([]byte(line), &m); err != nil {
-		return securityEvent{}, false
-	}
-	str := func(keys ...string) string {
-		for _, k := range keys {
-			if v, ok := m[k].(string); ok && v != "" {
-				return v
-			}
-		}
-		return ""
-	}
-	ev := securityEvent{
-		RequestID: str("request_id", "requestId", "req"),
-		Rule:      str("rule", "rule_id", "ruleId"),
-		Category:  str("category", "cat"),
-		Action:    str("action"),
-		Path:      str("path", "field", "field_path"),
-		Sink:      str("sink"),
-		Reason:    str("reason"),
-		Excerpt:   str("excerpt"),
-	}
-	return ev, ev.Rule != "" && ev.RequestID != ""
-}
-
-// logSink collects the children's output lines.
-type logSink struct {
-	verbose bool
-	out     io.Writer
-
-	mu      sync.Mutex
-	partial []byte
-	lines   []string
-	events  []securityEvent
-}
-
-// Write implements io.Writer for the simulator's Stdout and Stderr.
-func (l *logSink) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.partial = append(l.partial, p...)
-	for {
-		i := bytes.IndexByte(l.partial, '\n')
-		if i < 0 {
-			break
-		}
-		line := string(l.partial[:i])
-		l.partial = l.partial[i+1:]
-		if len(l.lines) < 10000 {
-			l.lines = append(l.lines, line)
-		}
-		if l.verbose {
-			fmt.Fprintf(l.out, "    | %s\n", clip(line, 160))
-		}
-		if rest, ok := strings.CutPrefix(line, "[lambda-rasp] "); ok {
-			if ev, ok := parseSecurityEvent(rest); ok {
-				l.events = append(l.events, ev)
-			}
-		}
-	}
-	return len(p), nil
-}
-
-// waitFor returns the security events of request id; with wait it gives
-// the extension up to half a second to log them.
-func (l *logSink) waitFor(id string, wait bool) []securityEvent {
-	deadline := time.Now().Add(500 * time.Millisecond)
-	for {
-		var evs []securityEvent
-		l.mu.Lock()
-		for _, ev := range l.events {
-			if ev.RequestID == id {
-				evs = append(evs, ev)
-			}
-		}
-		l.mu.Unlock()
-		if len(evs) > 0 || !wait || time.Now().After(deadline) {
-			return evs
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func (l *logSink) all() []securityEvent {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.events)
-}
-
-func (l *logSink) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lines := l.lines
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "  " + strings.Join(lines, "\n  ")
-}
-
-func hasAction(evs []securityEvent, action string) bool {
-	for _, ev := range evs {
-		if ev.Action == action {
-			return true
-		}
-	}
-	return false
-}
-
-// describe lists the distinct rules and fields of evs.
-func describe(evs []securityEvent) string {
-	var parts []string
-	for _, ev := range evs {
-		if ev.Action == "allow" {
-			continue
-		}
-		p := ev.Rule
-		where := ev.Path
-		if where == "" {
-			where = ev.Sink
-		}
-		if where != "" {
-			p += " (" + clip(where, 28) + ")"
-		}
-		if !slices.Contains(parts, p) {
-			parts = append(parts, p)
-		}
-	}
-	if len(parts) > 3 {
-		parts = append(parts[:3], fmt.Sprintf("+%d", len(parts)-3))
-	}
-	return strings.Join(parts, ", ")
 }
 
 func clip(s string, n int) string {

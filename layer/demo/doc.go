@@ -1,4 +1,4 @@
-// Package demo is the "make demo" walkthrough: it builds the layer and the
+// Command demo is what "make demo" runs: it builds the layer and the
 // example function in layer/demo/fn, runs them in the local Lambda
 // simulator (package lambdasim) and sends two phases of traffic:
 //
@@ -15,4 +15,9 @@
 // the latency and the metrics the extension exported, and [Run] fails with
 // [ErrUnexpected] when a benign request is refused, an attack gets through
 // or the extension's counts disagree with what the callers saw.
-package demo
+//
+//	go run ./layer/demo [-v] [-keep] [-quick] [-prometheus http://127.0.0.1:9090]
+//
+// It exits 0 when every benign request was served and every attack
+// stopped, 1 otherwise.
+package main

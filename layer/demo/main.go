@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/lambda-rasp/lambda-rasp/layer/internal/demo"
 )
 
 func main() {
@@ -23,7 +21,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var opt demo.Options
+	var opt Options
 	fs.BoolVar(&opt.Verbose, "v", false, "also print the extension's and the function's log lines")
 	fs.BoolVar(&opt.Keep, "keep", false, "keep the work directory (layer, function, policies)")
 	fs.BoolVar(&opt.Quick, "quick", false, "fewer latency samples")
@@ -35,7 +33,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	opt.Out = stdout
-	if err := demo.Run(ctx, opt); err != nil {
+	if err := Run(ctx, opt); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}

@@ -1,4 +1,4 @@
-package demo
+package main
 
 import (
 	"bytes"
@@ -56,7 +56,7 @@ func TestTrafficShapes(t *testing.T) {
 }
 
 func TestDemoPolicy(t *testing.T) {
-	base, err := os.ReadFile(filepath.Join("..", "..", "..", "rules", "policy", "default.yaml"))
+	base, err := os.ReadFile(filepath.Join("..", "..", "rules", "policy", "default.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
