@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
@@ -339,8 +341,7 @@ func statusText(code int) string {
 // httpResponse renders the block response in ev's source shape: never
 // any part of the request beyond the request id.
 func (p *Protector) httpResponse(ev *adapter.Event, requestID string) []byte {
-	id := appendString(nil, requestID)
-	body := strings.ReplaceAll(p.bodyTemplate, "{{requestId}}", string(id[1:len(id)-1]))
+	body := p.blockBody(requestID)
 	single := map[string]string{"content-type": contentTypeJSON}
 	multi := map[string][]string{"content-type": {contentTypeJSON}}
 	var v any
@@ -370,4 +371,32 @@ func (p *Protector) httpResponse(ev *adapter.Event, requestID string) []byte {
 		return []byte(`{"statusCode":403}`)
 	}
 	return bytes.TrimRight(b.Bytes(), "\n")
+}
+
+// blockBody is the block response's body for the request requestID.
+func (p *Protector) blockBody(requestID string) string {
+	id := appendString(nil, requestID)
+	return strings.ReplaceAll(p.bodyTemplate, "{{requestId}}", string(id[1:len(id)-1]))
+}
+
+// isHTTP reports whether source is answered with an HTTP response.
+func isHTTP(source string) bool {
+	switch source {
+	case adapter.SourceAPIGatewayV1, adapter.SourceAPIGatewayV2, adapter.SourceFunctionURL,
+		adapter.SourceALB, adapter.SourceWebSocket:
+		return true
+	}
+	return false
+}
+
+// streamResponse is the block response of a handler that answers with
+// HTTP response streams (Function URL or API Gateway in streaming mode):
+// the platform reads status and headers from the stream's prelude, so a
+// JSON response would reach the client as a 200 with that JSON as body.
+func (p *Protector) streamResponse(requestID string) io.Reader {
+	return &events.LambdaFunctionURLStreamingResponse{
+		StatusCode: p.status,
+		Headers:    map[string]string{"content-type": contentTypeJSON},
+		Body:       strings.NewReader(p.blockBody(requestID)),
+	}
 }

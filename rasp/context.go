@@ -2,6 +2,7 @@ package rasp
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
@@ -15,6 +16,10 @@ import (
 type Invocation struct {
 	// RequestID is the Lambda request id.
 	RequestID string
+	// TenantID is the tenant the platform names for the invocation in
+	// tenant isolation mode (aws-lambda-go's LambdaContext.TenantID);
+	// empty otherwise. Security events and log lines carry it.
+	TenantID string
 	// EventSource is the detected event source ("apigw-v2", "sqs", ...).
 	EventSource string
 	// Route is "METHOD /path" for HTTP sources, empty otherwise.
@@ -47,12 +52,87 @@ type emitter interface {
 }
 
 // guard is the protection state shared by the input guard and the sink
-// guards of one wrapped function: the compiled policy and where security
-// events go. It is immutable once built.
+// guards of one wrapped function: the compiled policy, where security
+// events go, and the invocations in flight. Apart from inflight, it is
+// immutable once built.
 type guard struct {
 	engine   *rules.Engine
 	out      emitter
 	function string // AWS_LAMBDA_FUNCTION_NAME
+	// inflight is the invocations in progress through the Protector's
+	// wrapped handlers (the guard's own mutable part, safe for
+	// concurrent use).
+	inflight inflight
+}
+
+// inflight is the set of invocations in progress through one Protector:
+// several at once on Lambda Managed Instances. A sink call made without
+// an invocation's context (a goroutine the handler started with
+// context.Background(), a client built at init) can be matched against
+// the inputs of every invocation in flight.
+//
+// An invocation is added once inspected, before the handler runs, and
+// removed when the handler returned (or the wrapper answered for it); its
+// fields do not change in between. add and remove cost a lock and no
+// allocation once the set has grown to the concurrency in use.
+type inflight struct {
+	mu  sync.RWMutex
+	inv []*Invocation
+}
+
+// add records inv as in flight.
+func (f *inflight) add(inv *Invocation) {
+	f.mu.Lock()
+	f.inv = append(f.inv, inv)
+	f.mu.Unlock()
+}
+
+// remove forgets inv.
+func (f *inflight) remove(inv *Invocation) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, x := range f.inv {
+		if x == inv {
+			last := len(f.inv) - 1
+			f.inv[i] = f.inv[last]
+			f.inv[last] = nil // no reference kept to a finished invocation
+			f.inv = f.inv[:last]
+			return
+		}
+	}
+}
+
+// each calls fn for every invocation in flight, in no particular order,
+// until fn returns false. fn runs under the set's read lock: it must not
+// block, nor add or remove invocations.
+func (f *inflight) each(fn func(*Invocation) bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, inv := range f.inv {
+		if !fn(inv) {
+			return
+		}
+	}
+}
+
+// find returns the invocation in flight with request id id.
+func (f *inflight) find(id string) (*Invocation, bool) {
+	var found *Invocation
+	f.each(func(inv *Invocation) bool {
+		if inv.RequestID == id {
+			found = inv
+			return false
+		}
+		return true
+	})
+	return found, found != nil
+}
+
+// count returns how many invocations are in flight.
+func (f *inflight) count() int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return len(f.inv)
 }
 
 // processGuard is the guard installed by the first [New] (so [Wrap] and

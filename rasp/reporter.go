@@ -203,7 +203,7 @@ func (r *reporter) drop(e *wire.Event) {
 	fields := make([]zap.Field, 0, 16)
 	fields = append(fields, zap.String("kind", string(e.Kind)), zap.Time("event_time", e.Time))
 	for _, kv := range [...]struct{ k, v string }{
-		{"function", e.Function}, {"request_id", e.RequestID}, {"event_source", e.EventSource},
+		{"function", e.Function}, {"request_id", e.RequestID}, {"tenant_id", e.TenantID}, {"event_source", e.EventSource},
 		{"action", e.Action}, {"rule", e.RuleID}, {"category", e.Category}, {"source", e.Source},
 		{"path", e.Path}, {"excerpt", e.Excerpt}, {"sink", e.Sink}, {"dest", e.Dest},
 		{"reason", e.Reason}, {"policy_version", e.PolicyVersion},
@@ -247,6 +247,7 @@ func encodeEvent(b []byte, e *wire.Event, cut int) []byte {
 	b = append(b, '"')
 	b = appendField(b, "fn", e.Function)
 	b = appendField(b, "req", e.RequestID)
+	b = appendField(b, "tenant", clip(e.TenantID))
 	b = appendField(b, "src", e.EventSource)
 	b = appendField(b, "action", e.Action)
 	b = appendField(b, "rule", e.RuleID)

@@ -152,6 +152,7 @@ func TestAppendEventMatchesEncode(t *testing.T) {
 		give wire.Event
 	}{
 		{"minimal", wire.Event{Kind: wire.KindInspection}},
+		{"tenant", wire.Event{Kind: wire.KindDetection, RequestID: "r-1", TenantID: "tenant \"a\"/é"}},
 		{"sink", wire.Event{Kind: wire.KindSink, Sink: "sql", Reason: "tautology", Dest: "db:5432", Dropped: 7}},
 		{"oversized excerpt", wire.Event{Kind: wire.KindDetection, Excerpt: strings.Repeat("é", 3000), Path: strings.Repeat("p", 5000)}},
 	}
@@ -166,7 +167,7 @@ func TestAppendEventMatchesEncode(t *testing.T) {
 			if err := wire.Decode(b, &got); err != nil {
 				t.Fatalf("wire.Decode() error = %v", err)
 			}
-			if got.Kind != tt.give.Kind || got.Dropped != tt.give.Dropped || !strings.HasPrefix(tt.give.Excerpt, strings.TrimSuffix(got.Excerpt, "…")) {
+			if got.Kind != tt.give.Kind || got.Dropped != tt.give.Dropped || got.TenantID != tt.give.TenantID || !strings.HasPrefix(tt.give.Excerpt, strings.TrimSuffix(got.Excerpt, "…")) {
 				t.Errorf("round trip = %+v, want %+v", got, tt.give)
 			}
 		})

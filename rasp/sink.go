@@ -58,6 +58,7 @@ func reportSink(ctx context.Context, g *guard, c *sinkCheck) error {
 	inv, _ := FromContext(ctx)
 	if inv != nil {
 		e.RequestID = inv.RequestID
+		e.TenantID = inv.TenantID
 		e.EventSource = inv.EventSource
 	}
 	if c.Input != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync/atomic"
 	"time"
@@ -122,8 +123,28 @@ func (p *Protector) Close() error {
 // get a response in their source's shape (or a [*BlockedError]), and h
 // receives a context carrying the [Invocation]. h's own errors and panics
 // pass through untouched.
+//
+// The returned handler's Invoke returns bytes that belong to the caller
+// alone, even for a handler built by lambda.NewHandler (whose own Invoke
+// returns a pooled buffer another invocation may already be reusing), so
+// it is safe to invoke concurrently, as Lambda Managed Instances do. It
+// answers with bytes: a streaming response is read to the end first. Use
+// [Start] to keep streams streaming.
 func (p *Protector) Wrap(h lambda.Handler) lambda.Handler {
-	return &handler{p: p, next: h}
+	return p.wrap(h)
+}
+
+// wrap builds the wrapped handler around h.
+func (p *Protector) wrap(h lambda.Handler) *handler {
+	w := &handler{p: p, next: h}
+	if fn, lib := respondPath(h); lib {
+		w.call = fn
+		if fn == nil {
+			p.log.Warn("aws-lambda-go's handler function not found: invocations of this handler run one at a time")
+			w.call = serialized(h)
+		}
+	}
+	return w
 }
 
 // Wrap protects h with a [Protector] built from opts. It works at
@@ -151,13 +172,33 @@ func WrapFunc[TIn, TOut any](fn func(context.Context, TIn) (TOut, error), opts .
 // Lambda runtime loop; it does not return. An invalid policy is written to
 // stderr and the process exits with status 1 during init, so Lambda
 // reports an init error and a deployment fails loudly.
+//
+// A handler whose response can be a reader (an io.Reader, a Function URL
+// or API Gateway streaming response, an interface type) keeps it: the
+// runtime loop streams it and posts its content type, as without the
+// wrapper. Such handlers cost one more pass over the event, made by
+// aws-lambda-go to hand the wrapper the payload.
 func Start(handler any, opts ...Option) {
 	p, err := New(opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	lambda.Start(p.Wrap(lambda.NewHandler(handler)))
+	lambda.Start(p.entry(handler))
+}
+
+// entry is what [Start] gives lambda.Start for handler: the wrapped
+// handler itself (its Invoke returns bytes of its own) or, for a handler
+// that may answer with a reader, a function returning the reader, which
+// the runtime loop posts as it is and closes afterwards.
+func (p *Protector) entry(handler any) any {
+	h := p.wrap(lambda.NewHandler(handler))
+	may, httpStream := mayStream(handler)
+	if !may {
+		return h
+	}
+	h.httpStream = httpStream
+	return h.stream
 }
 
 // errorHandler fails every invocation with err.
@@ -169,26 +210,116 @@ func (h errorHandler) Invoke(context.Context, []byte) ([]byte, error) { return n
 type handler struct {
 	p    *Protector
 	next lambda.Handler
+	// call is next's reader-returning function when next was built by
+	// lambda.NewHandler; nil for other handlers, whose Invoke is called.
+	call respondFunc
+	// httpStream is set when next answers HTTP requests with response
+	// streams: a block response is then a stream too.
+	httpStream bool
 }
 
-// Invoke inspects payload, then blocks or calls the wrapped handler.
+// Invoke inspects payload, then blocks or calls the wrapped handler. The
+// bytes returned are the caller's alone.
 func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	if h.call == nil {
+		// Neither next's response nor a block response is shared.
+		return h.invokeBytes(ctx, payload)
+	}
+	r, inv, err := h.respond(ctx, payload)
+	defer h.p.end(inv)
+	if err != nil {
+		return nil, err
+	}
+	return ownBytes(r)
+}
+
+// stream is the function [Start] hands to lambda.Start for handlers that
+// may answer with a reader: the response reaches the runtime loop as the
+// handler returned it.
+func (h *handler) stream(ctx context.Context, ev rawEvent) (io.Reader, error) {
+	r, inv, err := h.respond(ctx, ev)
+	if err != nil {
+		h.p.end(inv)
+		return nil, err
+	}
+	// A streaming handler may go on writing its body after it returned:
+	// the invocation stays in flight until the runtime loop closes the
+	// response.
+	return &passedOn{r: r, done: func() { h.p.end(inv) }}, nil
+}
+
+// invokeBytes is Invoke for a next that returns bytes of its own.
+func (h *handler) invokeBytes(ctx context.Context, payload []byte) ([]byte, error) {
 	p := h.p
 	if p.g.engine.Mode() == rules.ModeOff {
 		return h.next.Invoke(ctx, payload)
 	}
-	p.invocations.Add(1)
-	inv := &Invocation{g: p.g}
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		inv.RequestID = lc.AwsRequestID
-	}
-	ev := p.inspect(ctx, payload, inv)
-	p.report(inv)
+	inv, ev := p.begin(ctx, payload)
+	defer p.end(inv)
 	if !inv.Decision.Blocked() {
 		return h.next.Invoke(newContext(ctx, inv), payload)
 	}
 	p.blocked.Add(1)
 	return p.block(ctx, h.next, payload, ev, inv)
+}
+
+// respond inspects payload, then calls next or answers in its place. The
+// response is the caller's to read and then close (when an io.Closer);
+// the caller ends inv (nil when protection is off) once next is done
+// with it ([Protector.end]).
+func (h *handler) respond(ctx context.Context, payload []byte) (io.Reader, *Invocation, error) {
+	p := h.p
+	if p.g.engine.Mode() == rules.ModeOff {
+		r, err := h.call(ctx, payload)
+		return r, nil, err
+	}
+	inv, ev := p.begin(ctx, payload)
+	if !inv.Decision.Blocked() {
+		r, err := h.call(newContext(ctx, inv), payload)
+		return r, inv, err
+	}
+	p.blocked.Add(1)
+	if h.httpStream && ev != nil && isHTTP(ev.Source) {
+		return p.streamResponse(inv.RequestID), inv, nil
+	}
+	b, err := p.block(ctx, ownedNext{h}, payload, ev, inv)
+	if err != nil {
+		return nil, inv, err
+	}
+	return newJSONResponse(b), inv, nil
+}
+
+// ownedNext is next seen through its reader-returning function, with
+// bytes of its own: what a partial batch response is merged into.
+type ownedNext struct{ h *handler }
+
+// Invoke calls next and reads its response into bytes of its own.
+func (o ownedNext) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	r, err := o.h.call(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	return ownBytes(r)
+}
+
+// begin counts and inspects an invocation and reports the decision.
+func (p *Protector) begin(ctx context.Context, payload []byte) (*Invocation, *adapter.Event) {
+	p.invocations.Add(1)
+	inv := &Invocation{g: p.g}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		inv.RequestID, inv.TenantID = lc.AwsRequestID, lc.TenantID
+	}
+	ev := p.inspect(ctx, payload, inv)
+	p.report(inv)
+	p.g.inflight.add(inv)
+	return inv, ev
+}
+
+// end takes inv (nil: none) out of the invocations in flight.
+func (p *Protector) end(inv *Invocation) {
+	if inv != nil {
+		p.g.inflight.remove(inv)
+	}
 }
 
 // inspect runs the adapter and the engine, filling inv. Its own panics
@@ -224,7 +355,7 @@ func (p *Protector) inspect(ctx context.Context, payload []byte, inv *Invocation
 func (p *Protector) internalError(inv *Invocation, err error) {
 	p.internalErrors.Add(1)
 	inv.Decision = rules.Decision{Action: p.g.engine.OnError(), Truncated: true, Err: err}
-	p.log.Warn("inspection error", zap.Error(err), zap.String("request_id", inv.RequestID))
+	p.log.Warn("inspection error", zap.Error(err), zap.String("request_id", inv.RequestID), zap.String("tenant_id", inv.TenantID))
 }
 
 // report emits the inspection event and one detection per match.
@@ -235,6 +366,7 @@ func (p *Protector) report(inv *Invocation) {
 		Kind:          wire.KindInspection,
 		Function:      g.function,
 		RequestID:     inv.RequestID,
+		TenantID:      inv.TenantID,
 		EventSource:   inv.EventSource,
 		Action:        d.Action.String(),
 		PolicyVersion: ver,
@@ -252,6 +384,7 @@ func (p *Protector) report(inv *Invocation) {
 			Kind:          wire.KindDetection,
 			Function:      g.function,
 			RequestID:     inv.RequestID,
+			TenantID:      inv.TenantID,
 			EventSource:   inv.EventSource,
 			Action:        m.Action.String(),
 			RuleID:        m.RuleID,

@@ -375,18 +375,15 @@ func (panicHandler) Invoke(context.Context, []byte) ([]byte, error) { panic("cus
 
 func TestConcurrentInvocations(t *testing.T) {
 	p := testProtector(t)
-	// One Protector shared by every goroutine. Each goroutine has its own
-	// lambda.NewHandler: its output buffer is pooled per handler and
-	// reused as soon as Invoke returns.
-	newHandler := func() lambda.Handler {
-		return p.Wrap(lambda.NewHandler(func(ctx context.Context, _ json.RawMessage) (string, error) {
-			inv, ok := FromContext(ctx)
-			if !ok {
-				return "", errors.New("no invocation")
-			}
-			return inv.RequestID, nil
-		}))
-	}
+	// One wrapped handler shared by every goroutine, as the runtime loops
+	// of a Managed Instance share it.
+	h := p.Wrap(lambda.NewHandler(func(ctx context.Context, _ json.RawMessage) (string, error) {
+		inv, ok := FromContext(ctx)
+		if !ok {
+			return "", errors.New("no invocation")
+		}
+		return inv.RequestID, nil
+	}))
 	benign := readFixture(t, "apigw-v2-request-no-authorizer.json")
 	attack := inject(t, "apigw-v2-request-no-authorizer.json", `"curl/7.58.0"`, `"EVIL"`)
 	var wg sync.WaitGroup
@@ -396,7 +393,6 @@ func TestConcurrentInvocations(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h := newHandler()
 			for i := range each {
 				id := string(rune('a'+w)) + "-" + string(rune('a'+i%26))
 				raw, blocked := benign, false

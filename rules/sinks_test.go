@@ -340,25 +340,20 @@ func TestFileGlob(t *testing.T) {
 	}
 }
 
-func TestSinksNoMatchAllocs(t *testing.T) {
-	s := sinksFor(t, "block", allSinksBlock)
+// BenchmarkSinksNoMatch measures the sink checks on inputs that are no
+// injection (0 allocations is the budget; see the README).
+func BenchmarkSinksNoMatch(b *testing.B) {
+	s := sinksFor(b, "block", allSinksBlock)
 	in := []Field{{Value: "espresso"}, {Value: "curl/8.0"}, {Value: "/products"}}
 	q := "SELECT name, price FROM products WHERE name LIKE '%cup%' ORDER BY name"
-	if n := testing.AllocsPerRun(100, func() { s.CheckSQL("sqlite", q, in) }); n != 0 {
-		t.Errorf("CheckSQL no-match allocs = %v", n)
-	}
-	in[0].Value = "cup"
-	if n := testing.AllocsPerRun(100, func() { s.CheckSQL("sqlite", q, in) }); n != 0 {
-		t.Errorf("CheckSQL benign-match allocs = %v", n)
-	}
-	if n := testing.AllocsPerRun(100, func() { s.CheckCommand("/usr/bin/convert", []string{"in.png", "-resize", "50%", "out.png"}, in) }); n != 0 {
-		t.Errorf("CheckCommand allocs = %v", n)
-	}
-	if n := testing.AllocsPerRun(100, func() { s.CheckPath("", "/var/task/assets/cup.txt", "/var/task/assets/cup.txt", in) }); n != 0 {
-		t.Errorf("CheckPath allocs = %v", n)
-	}
-	if strings.Contains(q, "espresso") {
-		t.Fatal("bad fixture")
+	benign := []Field{{Value: "cup"}, {Value: "curl/8.0"}, {Value: "/products"}}
+	args := []string{"in.png", "-resize", "50%", "out.png"}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.CheckSQL("sqlite", q, in)
+		s.CheckSQL("sqlite", q, benign)
+		s.CheckCommand("/usr/bin/convert", args, benign)
+		s.CheckPath("", "/var/task/assets/cup.txt", "/var/task/assets/cup.txt", benign)
 	}
 }
 

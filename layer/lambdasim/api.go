@@ -21,6 +21,7 @@ const (
 	HeaderTraceID            = "Lambda-Runtime-Trace-Id"
 	HeaderClientContext      = "Lambda-Runtime-Client-Context"
 	HeaderCognitoIdentity    = "Lambda-Runtime-Cognito-Identity"
+	HeaderTenantID           = "Lambda-Runtime-Aws-Tenant-Id"
 	HeaderFunctionErrorType  = "Lambda-Runtime-Function-Error-Type"
 	HeaderExtensionName      = "Lambda-Extension-Name"
 	HeaderExtensionID        = "Lambda-Extension-Identifier"
@@ -129,6 +130,9 @@ func (s *Sim) runtimeNext(w http.ResponseWriter, r *http.Request) {
 		if inv.cognito != "" {
 			h.Set(HeaderCognitoIdentity, inv.cognito)
 		}
+		if inv.tenantID != "" {
+			h.Set(HeaderTenantID, inv.tenantID)
+		}
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(inv.payload) // a runtime that hangs up fails the invoke by timeout or exit
@@ -160,6 +164,10 @@ func (s *Sim) runtimeResponse(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if inv.streaming {
+		s.streamResponse(w, r, sb, inv)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
 	var mbe *http.MaxBytesError
 	switch {
@@ -175,19 +183,88 @@ func (s *Sim) runtimeResponse(w http.ResponseWriter, r *http.Request) {
 	}
 	// aws-lambda-go reports errors of streamed responses as trailers.
 	if typ := r.Trailer.Get(HeaderFunctionErrorType); typ != "" {
-		eb := []byte(r.Trailer.Get("Lambda-Runtime-Function-Error-Body"))
-		if dec, err := base64.StdEncoding.DecodeString(string(eb)); err == nil {
-			eb = dec
-		}
-		s.postError(w, sb, inv, typ, eb)
+		s.postError(w, sb, inv, typ, trailerErrorBody(r))
 		return
 	}
-	if !inv.post(runtimeResult{body: body, at: time.Now()}) {
+	if !inv.post(runtimeResult{body: body, contentType: r.Header.Get("Content-Type"), at: time.Now()}) {
 		writeError(w, http.StatusBadRequest, "InvalidStateTransition", "a result was already posted for "+inv.id)
 		return
 	}
 	sb.log(Event{Kind: EventRuntimeResponse, Name: "runtime", RequestID: inv.id, Detail: strconv.Itoa(len(body)) + " bytes"})
 	accepted(w)
+}
+
+// trailerErrorBody is the error body aws-lambda-go sends in a trailer
+// (base64 of the error JSON).
+func trailerErrorBody(r *http.Request) []byte {
+	eb := []byte(r.Trailer.Get("Lambda-Runtime-Function-Error-Body"))
+	if dec, err := base64.StdEncoding.DecodeString(string(eb)); err == nil {
+		eb = dec
+	}
+	return eb
+}
+
+// MaxStreamBytes is the size limit of a streamed response.
+const MaxStreamBytes = 20 * 1024 * 1024
+
+// streamResponse passes a response on to the caller that asked for a
+// stream while the runtime posts it, chunk by chunk. A caller that stops
+// reading does not stop the runtime: the rest is read and dropped, as
+// the service does when a client goes away.
+func (s *Sim) streamResponse(w http.ResponseWriter, r *http.Request, sb *sandbox, inv *invocation) {
+	defer close(inv.streamDone)
+	pr, pw := io.Pipe()
+	if !inv.post(runtimeResult{stream: pr, contentType: r.Header.Get("Content-Type"), at: time.Now()}) {
+		_ = pw.Close()
+		writeError(w, http.StatusBadRequest, "InvalidStateTransition", "a result was already posted for "+inv.id)
+		return
+	}
+	n, err := copyStream(pw, http.MaxBytesReader(w, r.Body, MaxStreamBytes+1))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		pw.CloseWithError(&StreamError{Type: "Function.ResponseSizeTooLarge"})
+		writeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("streamed response exceeds %d bytes", MaxStreamBytes))
+		return
+	case err != nil:
+		pw.CloseWithError(fmt.Errorf("lambdasim: reading the runtime's response: %w", err))
+		writeError(w, http.StatusBadRequest, "InvalidRequestFormat", "reading body: "+err.Error())
+		return
+	}
+	if typ := r.Trailer.Get(HeaderFunctionErrorType); typ != "" {
+		body, typ := errorBody(typ, trailerErrorBody(r))
+		pw.CloseWithError(&StreamError{Type: typ, Body: body})
+		sb.log(Event{Kind: EventRuntimeError, Name: "runtime", RequestID: inv.id, Detail: typ})
+		accepted(w)
+		return
+	}
+	_ = pw.Close()
+	sb.log(Event{Kind: EventRuntimeResponse, Name: "runtime", RequestID: inv.id, Detail: strconv.FormatInt(n, 10) + " bytes streamed"})
+	accepted(w)
+}
+
+// copyStream copies src to the caller's pipe as it arrives, and drains
+// src once the caller stopped reading. It returns the bytes read from src
+// and src's error.
+func copyStream(dst *io.PipeWriter, src io.Reader) (int64, error) {
+	buf := make([]byte, 32*1024)
+	var n int64
+	caller := true
+	for {
+		m, err := src.Read(buf)
+		n += int64(m)
+		if m > 0 && caller {
+			if _, werr := dst.Write(buf[:m]); werr != nil {
+				caller = false // closed by the caller: keep draining
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 func (s *Sim) runtimeError(w http.ResponseWriter, r *http.Request) {
@@ -504,7 +581,7 @@ func (s *Sim) telemetrySubscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	// Created under the lock so no event falls between backlog and live feed.
 	sub.discard = s.testOnlyNoDelivery
-	sb.subs = append(sb.subs, newSubscriber(sub, sb.backlog, func(e Event) { sb.log(e) }, sb.whenThawed))
+	sb.subs = append(sb.subs, newSubscriber(sub, sb.backlog, func(e Event) { sb.log(e) }, sb))
 	sb.mu.Unlock()
 	sb.log(Event{Kind: EventTelemetry, Name: ext.name, Detail: strings.Join(sub.types, ",") + " -> " + sub.target})
 	sb.emit("platform.telemetrySubscription", map[string]any{"name": ext.name, "state": "Subscribed", "types": sub.types})
@@ -532,6 +609,7 @@ func (s *Sim) invokeHandler() http.Handler {
 			opts.ClientContext = string(dec)
 		}
 		opts.TraceID = r.Header.Get("X-Amzn-Trace-Id")
+		opts.TenantID = r.Header.Get("X-Amz-Tenant-Id")
 		opts.LogTail = r.Header.Get("X-Amz-Log-Type") == "Tail"
 		res, err := s.InvokeWithOptions(r.Context(), payload, opts)
 		if err != nil {
@@ -549,7 +627,14 @@ func (s *Sim) invokeHandler() http.Handler {
 		if res.LogResult != "" {
 			w.Header().Set("X-Amz-Log-Result", res.LogResult)
 		}
-		w.Header().Set("Content-Type", "application/json")
+		if res.ErrorType == ErrorTypeUnavailable {
+			w.Header().Set("Error-Type", res.ErrorType)
+		}
+		ct := res.ContentType
+		if ct == "" || res.FunctionError != "" {
+			ct = "application/json"
+		}
+		w.Header().Set("Content-Type", ct)
 		w.WriteHeader(res.StatusCode)
 		_, _ = w.Write(res.Body) // the caller went away; nothing to do
 	})

@@ -57,9 +57,23 @@
 // Managed-instances mode (Config.ManagedInstances) follows Lambda Managed
 // Instances: AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances,
 // extensions may register only for SHUTDOWN, the runtime gets
-// AWS_LAMBDA_MAX_CONCURRENCY and invokes run concurrently, the Telemetry API
-// requires schema 2025-01-29 and sends platform.report without
-// platform.runtimeDone.
+// AWS_LAMBDA_MAX_CONCURRENCY (aws-lambda-go then runs that many Runtime API
+// poll loops in one process) and invokes run concurrently, one per waiting
+// poll loop. An invoke no poll loop waits for is refused at once with 400
+// and ErrorTypeUnavailable, as AWS's emulator does (no queue): load drivers
+// retry it. The Telemetry API requires schema 2025-01-29 and sends
+// platform.report without platform.runtimeDone.
+//
+// # Responses
+//
+// The runtime's response keeps its content type (Result.ContentType; the
+// invoke endpoint answers with it). InvokeOptions.Stream asks for it as a
+// stream, like InvokeWithResponseStream: Result.Stream delivers the bytes
+// as the runtime posts them, and a function error midway (aws-lambda-go
+// sends it in HTTP trailers) ends the stream with a *StreamError.
+// InvokeOptions.TenantID (the invoke endpoint's X-Amz-Tenant-Id header)
+// reaches the runtime as Lambda-Runtime-Aws-Tenant-Id, as in tenant
+// isolation mode.
 //
 // # Telemetry
 //

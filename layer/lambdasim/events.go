@@ -49,6 +49,9 @@ const (
 	EventInitFailed EventKind = "init.failed"
 	// EventInvokeStart begins an invoke phase.
 	EventInvokeStart EventKind = "invoke.start"
+	// EventInvokeRefused is an invoke no runtime worker waited for
+	// (managed-instances mode; Detail: Runtime.Unavailable).
+	EventInvokeRefused EventKind = "invoke.refused"
 	// EventInvokeEnd ends an invoke phase (Detail: success, error, timeout or failure).
 	EventInvokeEnd EventKind = "invoke.end"
 	// EventShutdownStart begins a Shutdown phase or reset (Detail: reason).

@@ -1,14 +1,8 @@
 package lambdasim
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"slices"
-	"sort"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -39,121 +33,6 @@ const (
 	eventShutdown = "SHUTDOWN"
 )
 
-// extension is one registered (or, for external ones, launched) extension.
-type extension struct {
-	name     string
-	internal bool
-	proc     *process // nil for internal extensions
-
-	// Set at registration, read-only afterwards.
-	id     string
-	events []string
-
-	registered chan struct{} // closed at registration
-	ready      chan struct{} // closed at the first event/next
-	exitLogged chan struct{} // closed once the process's exit is logged
-	regOnce    sync.Once
-	readyOnce  sync.Once
-
-	mu      sync.Mutex
-	queue   []*delivery
-	current *delivery
-	wake    chan struct{}
-	failed  bool          // init/error or exit/error was reported
-	errType string        // the type it reported
-	errored chan struct{} // closed when failed is set
-}
-
-// delivery is one event handed to an extension; done closes when the
-// extension calls next again after receiving it.
-type delivery struct {
-	body []byte
-	kind string
-	done chan struct{}
-}
-
-func newExtension(name string, internal bool) *extension {
-	return &extension{
-		name:       name,
-		internal:   internal,
-		registered: make(chan struct{}),
-		ready:      make(chan struct{}),
-		exitLogged: make(chan struct{}),
-		wake:       make(chan struct{}, 1),
-		errored:    make(chan struct{}),
-	}
-}
-
-// fail records an init/error or exit/error call; it reports false if one
-// was already recorded.
-func (e *extension) fail(typ string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.failed {
-		return false
-	}
-	e.failed, e.errType = true, typ
-	close(e.errored)
-	return true
-}
-
-func (e *extension) reportedError() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.errType
-}
-
-func (e *extension) subscribed(kind string) bool { return slices.Contains(e.events, kind) }
-
-// push queues an event and returns its delivery.
-func (e *extension) push(kind string, body []byte) *delivery {
-	d := &delivery{body: body, kind: kind, done: make(chan struct{})}
-	e.mu.Lock()
-	e.queue = append(e.queue, d)
-	e.mu.Unlock()
-	select {
-	case e.wake <- struct{}{}:
-	default:
-	}
-	return d
-}
-
-// next acknowledges the current event and waits for the following one.
-func (e *extension) next(ctx context.Context) (*delivery, error) {
-	e.mu.Lock()
-	if e.current != nil {
-		close(e.current.done)
-		e.current = nil
-	}
-	e.mu.Unlock()
-	e.readyOnce.Do(func() { close(e.ready) })
-	for {
-		e.mu.Lock()
-		if len(e.queue) > 0 {
-			d := e.queue[0]
-			e.queue = e.queue[1:]
-			e.current = d
-			e.mu.Unlock()
-			return d, nil
-		}
-		e.mu.Unlock()
-		select {
-		case <-e.wake:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-// exited returns a channel closed when the extension's process exits; nil
-// (never ready) for internal extensions.
-func (e *extension) exited() <-chan struct{} {
-	if e.proc == nil {
-		return nil
-	}
-	return e.proc.exited
-}
-
 // invocation is one request handed to the runtime.
 type invocation struct {
 	id            string
@@ -162,18 +41,23 @@ type invocation struct {
 	traceID       string
 	clientContext string
 	cognito       string
+	tenantID      string
+	streaming     bool // the caller asked for the response as a stream
 	start         time.Time
 	released      chan struct{}      // closed when the runtime called next again (classic mode)
 	logTail       []byte             // classic mode: the runtime's output during the invoke; guarded by sandbox.mu
 	result        chan runtimeResult // buffered 1
 	resultOnce    sync.Once
+	streamDone    chan struct{} // closed when a streamed response was posted to the end
 }
 
 // runtimeResult is what the runtime posted for an invocation.
 type runtimeResult struct {
-	body      []byte
-	errorType string // empty on success
-	at        time.Time
+	body        []byte
+	stream      io.ReadCloser // the response as it is posted, when the caller asked for a stream
+	contentType string
+	errorType   string // empty on success
+	at          time.Time
 }
 
 func (inv *invocation) post(r runtimeResult) bool {
@@ -218,6 +102,38 @@ type sandbox struct {
 	subs           []*subscriber
 	frozen         bool
 	thawed         chan struct{} // closed while not frozen; replaced at each freeze
+	holding        int           // telemetry deliveries under way (hold)
+	drained        chan struct{} // closed when holding drops to 0 for a waiting freeze
+	freezeMu       sync.Mutex    // serialises freeze and thaw
+}
+
+// track records inv as in flight, so that the runtime can post its
+// result; it reports whether inv is the environment's first invoke.
+func (sb *sandbox) track(inv *invocation) (cold bool) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	sb.inflight[inv.id] = inv
+	cold = sb.coldStart
+	sb.coldStart = false
+	return cold
+}
+
+// untrack forgets inv: a result posted from now on is refused.
+func (sb *sandbox) untrack(inv *invocation) {
+	sb.mu.Lock()
+	delete(sb.inflight, inv.id)
+	sb.mu.Unlock()
+}
+
+// offer hands inv to a runtime worker waiting in next, if there is one
+// (managed-instances mode: the platform does not queue invokes).
+func (sb *sandbox) offer(inv *invocation) bool {
+	select {
+	case sb.queue <- inv:
+		return true
+	default:
+		return false
+	}
 }
 
 func newSandbox(s *Sim, gen int) *sandbox {
@@ -259,11 +175,14 @@ func (sb *sandbox) processes() []*process {
 }
 
 // freeze stops every process of the environment when Config.Freeze is set,
-// like the service freezes an idle sandbox.
+// like the service freezes an idle sandbox. Telemetry deliveries already
+// under way end first: a listener is never stopped mid-delivery.
 func (sb *sandbox) freeze() {
 	if !sb.sim.cfg.Freeze || sb.sim.cfg.ManagedInstances {
 		return
 	}
+	sb.freezeMu.Lock()
+	defer sb.freezeMu.Unlock()
 	sb.mu.Lock()
 	if sb.frozen || sb.phase == phaseShutdown {
 		sb.mu.Unlock()
@@ -271,7 +190,15 @@ func (sb *sandbox) freeze() {
 	}
 	sb.frozen = true
 	sb.thawed = make(chan struct{})
+	var drained chan struct{}
+	if sb.holding > 0 {
+		drained = make(chan struct{})
+		sb.drained = drained
+	}
 	sb.mu.Unlock()
+	if drained != nil {
+		<-drained // each delivery attempt is bounded by its client timeout
+	}
 	for _, p := range sb.processes() {
 		p.signal(syscall.SIGSTOP)
 	}
@@ -280,6 +207,8 @@ func (sb *sandbox) freeze() {
 
 // thaw continues the processes stopped by freeze.
 func (sb *sandbox) thaw() {
+	sb.freezeMu.Lock()
+	defer sb.freezeMu.Unlock()
 	sb.mu.Lock()
 	if !sb.frozen {
 		sb.mu.Unlock()
@@ -295,11 +224,36 @@ func (sb *sandbox) thaw() {
 	sb.log(Event{Kind: EventThaw})
 }
 
-// whenThawed returns a channel that is closed while the environment runs.
-func (sb *sandbox) whenThawed() <-chan struct{} {
+// hold waits until the environment runs and keeps it running (freeze
+// waits) until release. It reports false, holding nothing, when stop
+// closes first.
+func (sb *sandbox) hold(stop <-chan struct{}) bool {
+	for {
+		sb.mu.Lock()
+		if !sb.frozen {
+			sb.holding++
+			sb.mu.Unlock()
+			return true
+		}
+		thawed := sb.thawed
+		sb.mu.Unlock()
+		select {
+		case <-thawed:
+		case <-stop:
+			return false
+		}
+	}
+}
+
+// release ends a hold.
+func (sb *sandbox) release() {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
-	return sb.thawed
+	sb.holding--
+	if sb.holding == 0 && sb.drained != nil {
+		close(sb.drained)
+		sb.drained = nil
+	}
 }
 
 func (sb *sandbox) log(e Event) {
@@ -346,201 +300,6 @@ func (sb *sandbox) isBroken() bool {
 		return true
 	}
 	return sb.runtime != nil && sb.runtime.done()
-}
-
-// extensionFiles lists the executable regular files of dir, sorted.
-func extensionFiles(dir string) ([]string, error) {
-	if dir == "" {
-		return nil, nil
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("read extensions dir: %w", err)
-	}
-	var out []string
-	for _, e := range entries {
-		p := filepath.Join(dir, e.Name())
-		fi, err := os.Stat(p) // follows symlinks like the platform does
-		if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
-			continue
-		}
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-// initialize runs the Init phase: extensions, then the runtime, then waits
-// until everything called next.
-func (sb *sandbox) initialize() error {
-	s := sb.sim
-	sb.initStart = time.Now()
-	deadline := time.NewTimer(s.cfg.InitTimeout)
-	defer deadline.Stop()
-	sb.log(Event{Kind: EventInitStart})
-	sb.emit("platform.initStart", map[string]any{
-		"initializationType": s.initType(),
-		"phase":              "init",
-		"runtimeVersion":     "provided:al2023.simulated",
-		"runtimeVersionArn":  "arn:aws:lambda:" + s.cfg.Region + "::runtime:lambdasim",
-		"functionName":       s.cfg.FunctionName,
-		"functionVersion":    "$LATEST",
-	})
-
-	files, err := extensionFiles(s.cfg.ExtensionsDir)
-	if err != nil {
-		return sb.initFailure("Extension.LaunchError", err.Error())
-	}
-	if len(files) > MaxExtensions {
-		return sb.initFailure("Extension.TooManyExtensions", fmt.Sprintf("%d extensions, the limit is %d", len(files), MaxExtensions))
-	}
-	extEnv := s.environment(false)
-	for _, path := range files {
-		name := filepath.Base(path)
-		ext := newExtension(name, false)
-		// Known before it starts: it may register at once.
-		sb.mu.Lock()
-		sb.byName[name] = ext
-		sb.order = append(sb.order, ext)
-		sb.mu.Unlock()
-		p, err := startProcess(name, path, filepath.Dir(s.bootstrap), extEnv, s.out, func(line string) {
-			sb.emit("extension", line)
-		})
-		if err != nil {
-			return sb.initFailure("Extension.LaunchError", err.Error())
-		}
-		sb.mu.Lock()
-		ext.proc = p
-		dead := sb.phase == phaseShutdown
-		sb.mu.Unlock()
-		if dead { // a concurrent Shutdown took its snapshot before p existed
-			p.kill()
-			return sb.initFailure("Sandbox.Shutdown", "the environment was shut down during init")
-		}
-		sb.log(Event{Kind: EventExtensionStart, Name: name, Detail: "pid " + strconv.Itoa(p.pid())})
-		go sb.watchExtension(ext)
-	}
-
-	// Every external extension registers before the runtime starts.
-	for _, ext := range sb.externals() {
-		select {
-		case <-ext.registered:
-		case <-ext.proc.exited:
-			return sb.initFailure("Extension.Crash", fmt.Sprintf("extension %s exited before registering: %s", ext.name, ext.proc.exitStatus()))
-		case <-sb.initFailed:
-			return sb.initFailure("", "")
-		case <-sb.dead:
-			return sb.initFailure("Sandbox.Shutdown", "the environment was shut down during init")
-		case <-deadline.C:
-			return sb.initFailure("Sandbox.Timedout", fmt.Sprintf("extension %s did not register within %v", ext.name, s.cfg.InitTimeout))
-		}
-	}
-
-	// Set first: the runtime may register internal extensions at once.
-	sb.mu.Lock()
-	sb.runtimeStarted = true
-	sb.mu.Unlock()
-	rt, err := startProcess("runtime", s.bootstrap, filepath.Dir(s.bootstrap), s.environment(true), s.out, func(line string) {
-		sb.emit("function", line)
-		sb.appendLog(line)
-	})
-	if err != nil {
-		return sb.initFailure("Runtime.InvalidEntrypoint", err.Error())
-	}
-	sb.mu.Lock()
-	sb.runtime = rt
-	dead := sb.phase == phaseShutdown
-	sb.mu.Unlock()
-	if dead {
-		rt.kill()
-		return sb.initFailure("Sandbox.Shutdown", "the environment was shut down during init")
-	}
-	sb.log(Event{Kind: EventRuntimeStart, Name: "runtime", Detail: "pid " + strconv.Itoa(rt.pid())})
-	go sb.watchRuntime(rt)
-
-	select {
-	case <-sb.runtimeReady:
-	case <-rt.exited:
-		return sb.initFailure("Runtime.ExitError", "runtime exited during init: "+rt.exitStatus())
-	case <-sb.initFailed:
-		return sb.initFailure("", "")
-	case <-sb.dead:
-		return sb.initFailure("Sandbox.Shutdown", "the environment was shut down during init")
-	case <-deadline.C:
-		return sb.initFailure("Sandbox.Timedout", fmt.Sprintf("runtime did not call next within %v", s.cfg.InitTimeout))
-	}
-	rt.syncOutput()
-	sb.emit("platform.initRuntimeDone", map[string]any{
-		"initializationType": s.initType(), "phase": "init", "status": "success",
-	})
-
-	// Init ends when the runtime and every extension called next.
-	for _, ext := range sb.extensions() {
-		select {
-		case <-ext.ready:
-		case <-ext.exited():
-			return sb.initFailure("Extension.Crash", fmt.Sprintf("extension %s exited during init: %s", ext.name, ext.proc.exitStatus()))
-		case <-rt.exited:
-			return sb.initFailure("Runtime.ExitError", "runtime exited during init: "+rt.exitStatus())
-		case <-sb.initFailed:
-			return sb.initFailure("", "")
-		case <-sb.dead:
-			return sb.initFailure("Sandbox.Shutdown", "the environment was shut down during init")
-		case <-deadline.C:
-			return sb.initFailure("Sandbox.Timedout", fmt.Sprintf("extension %s did not call next within %v", ext.name, s.cfg.InitTimeout))
-		}
-	}
-
-	sb.mu.Lock()
-	sb.phase = phaseReady
-	sb.backlog = nil
-	sb.mu.Unlock()
-	for _, ext := range sb.extensions() {
-		sb.emit("platform.extension", map[string]any{"name": ext.name, "state": "Ready", "events": nonNil(ext.events)})
-	}
-	sb.initDuration = time.Since(sb.initStart)
-	sb.emit("platform.initReport", map[string]any{
-		"initializationType": s.initType(), "phase": "init", "status": "success",
-		"metrics": map[string]any{"durationMs": ms(sb.initDuration)},
-	})
-	sb.log(Event{Kind: EventInitDone, Detail: sb.initDuration.Round(time.Millisecond).String()})
-	sb.freeze()
-	return nil
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-// initFailure records the failure (typ empty: an init/error call already
-// did), emits the failed init telemetry and tears the environment down.
-func (sb *sandbox) initFailure(typ, msg string) error {
-	if typ != "" {
-		sb.failInit(typ, msg)
-	}
-	sb.mu.Lock()
-	ie := sb.initErr
-	sb.mu.Unlock()
-	if ie == nil { // the phase moved on concurrently; report what we saw
-		ie = &InitError{Type: typ, Message: msg}
-	}
-	status := "failure"
-	if ie.Type == "Sandbox.Timedout" {
-		status = "timeout"
-	}
-	sb.emit("platform.initRuntimeDone", map[string]any{
-		"initializationType": sb.sim.initType(), "phase": "init", "status": status, "errorType": ie.Type,
-	})
-	sb.emit("platform.initReport", map[string]any{
-		"initializationType": sb.sim.initType(), "phase": "init", "status": status, "errorType": ie.Type,
-		"metrics": map[string]any{"durationMs": ms(time.Since(sb.initStart))},
-	})
-	sb.log(Event{Kind: EventInitFailed, Detail: ie.Type + ": " + ie.Message})
-	sb.shutdown(ReasonFailure, sb.sim.cfg.ShutdownBudget)
-	return ie
 }
 
 func (sb *sandbox) externals() []*extension {
@@ -592,209 +351,9 @@ func (sb *sandbox) watchRuntime(rt *process) {
 	sb.log(Event{Kind: EventRuntimeExit, Name: "runtime", Detail: detail})
 }
 
-// shutdown runs the Shutdown phase within budget: the runtime gets SIGTERM
-// and a share of the budget, then SIGKILL; extensions registered for
-// SHUTDOWN get the event and the rest of the budget; all others are killed.
-// Concurrent and later calls wait for the first one and do nothing else.
-func (sb *sandbox) shutdown(reason string, budget time.Duration) {
-	sb.shutOnce.Do(func() { sb.doShutdown(reason, budget) })
-}
-
-func (sb *sandbox) doShutdown(reason string, budget time.Duration) {
-	sb.deadOnce.Do(func() { close(sb.dead) })
-	// Registration is closed from here on, so the snapshot is final.
-	type member struct {
-		ext        *extension
-		proc       *process // nil for internal extensions
-		registered bool
-		shutdown   bool // registered for SHUTDOWN
-	}
-	var members []member
-	internal, external := 0, 0
-	sb.mu.Lock()
-	sb.phase = phaseShutdown
-	rt := sb.runtime
-	for _, e := range sb.order {
-		m := member{ext: e, proc: e.proc, registered: e.id != "", shutdown: e.id != "" && e.subscribed(eventShutdown)}
-		members = append(members, m)
-		switch {
-		case !m.registered:
-		case e.internal:
-			internal++
-		default:
-			external++
-		}
-	}
-	subs := slices.Clone(sb.subs)
-	sb.mu.Unlock()
-	sb.thaw() // stopped processes could not handle SIGTERM or SHUTDOWN; no freeze follows
-	start := time.Now()
-	end := start.Add(budget)
-	sb.log(Event{Kind: EventShutdownStart, Detail: reason})
-
-	// The budget depends on who registered: nobody → the runtime is killed
-	// at once; internal extensions only → the runtime gets SIGTERM and at
-	// most internalShutdownBudget; external extensions → the runtime gets
-	// SIGTERM and its share, the extensions the rest.
-	if rt != nil && !rt.done() {
-		share := time.Duration(float64(budget) * runtimeShutdownShare)
-		if external == 0 {
-			share = min(budget, internalShutdownBudget)
-		}
-		if internal+external == 0 {
-			share = 0
-		} else {
-			sb.log(Event{Kind: EventRuntimeSignal, Name: "runtime", Detail: "SIGTERM"})
-			rt.signal(syscall.SIGTERM)
-		}
-		select {
-		case <-rt.exited:
-		case <-time.After(share):
-			sb.log(Event{Kind: EventRuntimeSignal, Name: "runtime", Detail: "SIGKILL"})
-			rt.kill()
-		}
-	}
-
-	// Telemetry still pending is delivered before extensions shut down.
-	flushCtx, cancel := context.WithDeadline(context.Background(), start.Add(budget/2))
-	for _, sub := range subs {
-		sub.close(flushCtx)
-	}
-	cancel()
-
-	body, _ := json.Marshal(map[string]any{ // a map of strings and ints always marshals
-		"eventType":      eventShutdown,
-		"shutdownReason": reason,
-		"deadlineMs":     end.UnixMilli(),
-	})
-	var waiting []member
-	for _, m := range members {
-		if m.proc == nil || m.proc.done() {
-			continue
-		}
-		if m.shutdown {
-			m.ext.push(eventShutdown, body)
-			sb.log(Event{Kind: EventExtensionEvent, Name: m.ext.name, Detail: eventShutdown + " " + reason})
-			waiting = append(waiting, m)
-			continue
-		}
-		detail := "not registered for SHUTDOWN"
-		if !m.registered {
-			detail = "never registered"
-		}
-		sb.log(Event{Kind: EventExtensionKill, Name: m.ext.name, Detail: detail})
-		m.proc.kill()
-	}
-	timer := time.NewTimer(time.Until(end))
-	defer timer.Stop()
-	for _, m := range waiting {
-		select {
-		case <-m.proc.exited:
-		case <-timer.C:
-			timer.Reset(0)
-			sb.log(Event{Kind: EventExtensionKill, Name: m.ext.name, Detail: "shutdown deadline reached"})
-			m.proc.kill()
-		}
-	}
-	// Anything left (including a runtime that ignored the first kill) goes now.
-	for _, m := range members {
-		if m.proc != nil && !m.proc.done() {
-			m.proc.kill()
-		}
-	}
-	if rt != nil && !rt.done() {
-		rt.kill()
-	}
-	// Every exit is in the event log before the shutdown is reported done.
-	logged := time.NewTimer(time.Second)
-	defer logged.Stop()
-	for _, m := range members {
-		if m.proc == nil {
-			continue
-		}
-		select {
-		case <-m.ext.exitLogged:
-		case <-logged.C:
-			logged.Reset(0)
-		}
-	}
-	sb.log(Event{Kind: EventShutdownDone, Detail: reason})
-}
-
 // ms converts d to fractional milliseconds with microsecond precision.
 func ms(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
-}
-
-// ExtensionState is where an extension is in its lifecycle.
-type ExtensionState string
-
-// Extension states reported by Sim.Extensions.
-const (
-	// ExtensionLaunched is an external extension started but not registered.
-	ExtensionLaunched ExtensionState = "Launched"
-	// ExtensionRegistered has registered but not called next yet.
-	ExtensionRegistered ExtensionState = "Registered"
-	// ExtensionReady waits in event/next.
-	ExtensionReady ExtensionState = "Ready"
-	// ExtensionProcessing received an event and has not called next again.
-	ExtensionProcessing ExtensionState = "Processing"
-	// ExtensionFailed reported init/error or exit/error.
-	ExtensionFailed ExtensionState = "Failed"
-	// ExtensionExited is an external extension whose process ended.
-	ExtensionExited ExtensionState = "Exited"
-)
-
-// ExtensionInfo describes one extension of the current environment.
-type ExtensionInfo struct {
-	// Name is the registered name (the file name for external extensions).
-	Name string
-	// ID is the Lambda-Extension-Identifier; empty before registration.
-	ID string
-	// Internal is true for extensions registered from the runtime process.
-	Internal bool
-	// Events lists the events it registered for.
-	Events []string
-	// State is its lifecycle state.
-	State ExtensionState
-}
-
-func (sb *sandbox) extensionInfos() []ExtensionInfo {
-	sb.mu.Lock()
-	exts := slices.Clone(sb.order)
-	sb.mu.Unlock()
-	out := make([]ExtensionInfo, 0, len(exts))
-	for _, e := range exts {
-		sb.mu.Lock()
-		info := ExtensionInfo{Name: e.name, ID: e.id, Internal: e.internal, Events: slices.Clone(e.events)}
-		proc := e.proc
-		sb.mu.Unlock()
-		e.mu.Lock()
-		processing, failed := e.current != nil || len(e.queue) > 0, e.failed
-		e.mu.Unlock()
-		ready := false
-		select {
-		case <-e.ready:
-			ready = true
-		default:
-		}
-		switch {
-		case proc != nil && proc.done():
-			info.State = ExtensionExited
-		case failed:
-			info.State = ExtensionFailed
-		case info.ID == "":
-			info.State = ExtensionLaunched
-		case processing:
-			info.State = ExtensionProcessing
-		case ready:
-			info.State = ExtensionReady
-		default:
-			info.State = ExtensionRegistered
-		}
-		out = append(out, info)
-	}
-	return out
 }
 
 // maxLogTail is how much of an invoke's output X-Amz-Log-Type: Tail returns.

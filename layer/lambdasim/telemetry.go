@@ -179,7 +179,7 @@ type subscriber struct {
 	sub    subscription
 	client *http.Client
 	log    func(Event)
-	thawed func() <-chan struct{} // nil or a channel closed while the listener can run
+	gate   runGate // nil when the listener is never frozen
 
 	mu      sync.Mutex
 	pending []TelemetryEvent
@@ -192,10 +192,18 @@ type subscriber struct {
 	conn    net.Conn // TCP destination; used only by the run goroutine
 }
 
-func newSubscriber(sub subscription, backlog []TelemetryEvent, log func(Event), thawed func() <-chan struct{}) *subscriber {
+// runGate keeps a listener running while telemetry is delivered to it.
+type runGate interface {
+	// hold waits until the listener runs and keeps it running until
+	// release; false (nothing held) when stop closes first.
+	hold(stop <-chan struct{}) bool
+	release()
+}
+
+func newSubscriber(sub subscription, backlog []TelemetryEvent, log func(Event), gate runGate) *subscriber {
 	s := &subscriber{
 		sub:     sub,
-		thawed:  thawed,
+		gate:    gate,
 		client:  &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil}},
 		log:     log,
 		wake:    make(chan struct{}, 1),
@@ -311,13 +319,6 @@ func (s *subscriber) deliver(batch []TelemetryEvent) {
 	if s.sub.discard {
 		return
 	}
-	if s.thawed != nil {
-		// A frozen listener cannot take telemetry; it waits in the buffer.
-		select {
-		case <-s.thawed():
-		case <-s.stop:
-		}
-	}
 	if s.sub.tcp {
 		s.deliverTCP(batch)
 		return
@@ -335,9 +336,13 @@ func (s *subscriber) deliver(batch []TelemetryEvent) {
 			return
 		}
 		req.Header.Set("Content-Type", "application/json")
+		held := s.hold()
 		resp, err := s.client.Do(req)
 		if err == nil {
 			_ = resp.Body.Close() // the listener's reply body carries nothing
+		}
+		s.unhold(held)
+		if err == nil {
 			cancel()
 			s.log(Event{Kind: EventTelemetryDeliver, Name: s.sub.extension, Detail: fmt.Sprintf("%d events, status %d", len(batch), resp.StatusCode)})
 			return
@@ -355,6 +360,17 @@ func (s *subscriber) deliver(batch []TelemetryEvent) {
 	s.log(Event{Kind: EventTelemetryDeliver, Name: s.sub.extension, Detail: fmt.Sprintf("%d events dropped: listener unreachable", len(batch))})
 }
 
+// hold keeps the listener running for one delivery attempt: telemetry
+// for a frozen listener waits in the buffer until it runs again.
+func (s *subscriber) hold() bool { return s.gate != nil && s.gate.hold(s.stop) }
+
+// unhold ends hold.
+func (s *subscriber) unhold(held bool) {
+	if held {
+		s.gate.release()
+	}
+}
+
 func (s *subscriber) deliverTCP(batch []TelemetryEvent) {
 	var body []byte
 	for _, e := range batch {
@@ -366,18 +382,25 @@ func (s *subscriber) deliverTCP(batch []TelemetryEvent) {
 	}
 	backoff := 50 * time.Millisecond
 	for attempt := 1; attempt <= deliveryAttempts; attempt++ {
+		held := s.hold()
 		if s.conn == nil {
 			conn, err := net.DialTimeout("tcp", s.sub.target, 2*time.Second)
 			if err == nil {
 				s.conn = conn
 			}
 		}
+		sent := false
 		if s.conn != nil {
 			_ = s.conn.SetWriteDeadline(time.Now().Add(2 * time.Second)) // a failed write reports it
-			if _, err := s.conn.Write(body); err == nil {
-				s.log(Event{Kind: EventTelemetryDeliver, Name: s.sub.extension, Detail: fmt.Sprintf("%d events over tcp", len(batch))})
-				return
-			}
+			_, err := s.conn.Write(body)
+			sent = err == nil
+		}
+		s.unhold(held)
+		if sent {
+			s.log(Event{Kind: EventTelemetryDeliver, Name: s.sub.extension, Detail: fmt.Sprintf("%d events over tcp", len(batch))})
+			return
+		}
+		if s.conn != nil {
 			_ = s.conn.Close() // broken; dial again
 			s.conn = nil
 		}

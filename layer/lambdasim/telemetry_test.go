@@ -157,7 +157,7 @@ func TestTelemetryManaged(t *testing.T) {
 				ManagedInstances: true,
 				Env:              map[string]string{"SIMTEST_SCHEMA": tt.give},
 			})
-			res := invoke(t, s, `{"managed":true}`)
+			res := invokeRetry(t, s, []byte(`{"managed":true}`), lambdasim.InvokeOptions{})
 			shutdown(t, s)
 			subs := out.records("telemetry", "subscribe")
 			if len(subs) != 1 || subs[0].Status != tt.wantStatus {

@@ -92,6 +92,8 @@ func field(b []byte, i int, key string, e *Event) (int, bool) {
 		dst = &e.Function
 	case "req":
 		dst = &e.RequestID
+	case "tenant":
+		dst = &e.TenantID
 	case "src":
 		dst = &e.EventSource
 	case "action":

@@ -30,7 +30,7 @@ func jsonDecode(b []byte) (Event, error) {
 }
 
 var fastSeeds = []string{
-	`{"v":1,"kind":"inspection","time":"2026-11-23T06:00:00.123456789Z","fn":"orders","req":"8f5c","src":"apigw-v2","action":"allow","policy":"default@3f2a9c1e","dur_ns":12345}`,
+	`{"v":1,"kind":"inspection","time":"2026-11-23T06:00:00.123456789Z","fn":"orders","req":"8f5c","tenant":"acme","src":"apigw-v2","action":"allow","policy":"default@3f2a9c1e","dur_ns":12345}`,
 	`{"v":1,"kind":"detection","time":"2026-11-23T06:00:00Z","action":"block","rule":"sqli","cat":"sqli","source":"query","path":"query.search","excerpt":"x' UNION SELECT é"}`,
 	`{"v":1,"kind":"egress","dest":"169.254.169.254:80","class":"metadata","action":"block","dropped":18446744073709551615,"truncated":true,"matches":3}`,
 	` { "v" : 1 , "kind" : "sink" , "truncated" : false } `,

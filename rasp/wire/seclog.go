@@ -23,6 +23,7 @@ var logFields = [...]struct {
 }{
 	{"function", 512},
 	{"request_id", 128},
+	{"tenant_id", 128}, // tenant isolation mode; never a metric label
 	{"event_source", 64},
 	{"rule", 128},
 	{"category", 64},
@@ -45,26 +46,28 @@ func (e *Event) logValue(i int) string {
 	case 1:
 		return e.RequestID
 	case 2:
-		return e.EventSource
+		return e.TenantID
 	case 3:
-		return e.RuleID
+		return e.EventSource
 	case 4:
-		return e.Category
+		return e.RuleID
 	case 5:
-		return e.Action
+		return e.Category
 	case 6:
-		return e.Source
+		return e.Action
 	case 7:
-		return e.Path
+		return e.Source
 	case 8:
-		return e.Excerpt
+		return e.Path
 	case 9:
-		return e.Sink
+		return e.Excerpt
 	case 10:
-		return e.Dest
+		return e.Sink
 	case 11:
-		return e.Class
+		return e.Dest
 	case 12:
+		return e.Class
+	case 13:
 		return e.Reason
 	default:
 		return e.PolicyVersion

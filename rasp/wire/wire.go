@@ -58,6 +58,10 @@ type Event struct {
 	Function string    `json:"fn,omitempty"`
 	// RequestID is the Lambda request id of the invocation.
 	RequestID string `json:"req,omitempty"`
+	// TenantID is the invocation's tenant in tenant isolation mode
+	// (Lambda-Runtime-Aws-Tenant-Id). It goes to logs, never to metric
+	// labels: tenants are unbounded.
+	TenantID string `json:"tenant,omitempty"`
 	// EventSource is the detected Lambda event source: "apigw-v1",
 	// "apigw-v2", "alb", "function-url", "websocket", "sqs", "sns",
 	// "eventbridge", "s3", "kinesis", "dynamodb", "json".

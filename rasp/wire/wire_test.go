@@ -151,7 +151,7 @@ func TestLogFields(t *testing.T) {
 	}
 	// Every Event field a log line carries has a key: setting them all
 	// yields every key once.
-	all := Event{Function: "f", RequestID: "r", EventSource: "s", RuleID: "r", Category: "c", Action: "a", Source: "s",
+	all := Event{Function: "f", RequestID: "r", TenantID: "t", EventSource: "s", RuleID: "r", Category: "c", Action: "a", Source: "s",
 		Path: "p", Excerpt: "e", Sink: "s", Dest: "d", Class: "c", Reason: "r", PolicyVersion: "v"}
 	if got := all.LogFields(nil); len(got) != len(logFields) {
 		t.Errorf("LogFields() of a full event = %d fields, want %d", len(got), len(logFields))

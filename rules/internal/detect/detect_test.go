@@ -421,21 +421,56 @@ func detectAll(sc *Scratch, v string) int {
 	return n
 }
 
+// adversarialFragments are trigger fragments that, repeated into 64 KiB
+// values, would make a detector with quadratic work take minutes.
+var adversarialFragments = []string{
+	"{{", "${", "${a", "}", "..", "...x", "..\x01", "<a on", "on", "||'", "'||", ";", "; a", "|",
+	"%", "%c0", "&#", "\\u", "://", "http://a", "a:", "this.", "db.a.", "$", "[$ne", "/", "/etc",
+	"constructor", "\r\n", "<", "(", "`", "0x", "%25", "'", "select ", "union ",
+}
+
 // TestLargeAdversarialValues runs every detector over 64 KiB values built
-// from repeated trigger fragments. A detector with quadratic work would
-// make this test take minutes instead of milliseconds.
+// from repeated trigger fragments, with one scratch reused across all of
+// them as the engine's pool does, and holds every verdict and evidence to
+// what a fresh scratch gives: state left over from a large value must not
+// change the next one's verdict. Evidence is part of the value. The cost
+// is BenchmarkLargeAdversarialValues's; a detector that never returned
+// would be caught by the test timeout.
 func TestLargeAdversarialValues(t *testing.T) {
-	fragments := []string{
-		"{{", "${", "${a", "}", "..", "...x", "..\x01", "<a on", "on", "||'", "'||", ";", "; a", "|",
-		"%", "%c0", "&#", "\\u", "://", "http://a", "a:", "this.", "db.a.", "$", "[$ne", "/", "/etc",
-		"constructor", "\r\n", "<", "(", "`", "0x", "%25", "'", "select ", "union ",
-	}
-	sc := NewScratch()
-	for _, f := range fragments {
+	shared := NewScratch()
+	for _, f := range adversarialFragments {
 		v := strings.Repeat(f, 64*1024/len(f))
 		for _, d := range builtins {
-			sc.Reset(v)
-			d.Detect(sc, Input{Value: v, Source: "body"})
+			shared.Reset(v)
+			got, gotOK := d.Detect(shared, Input{Value: v, Source: "body"})
+			fresh := NewScratch()
+			fresh.Reset(v)
+			want, wantOK := d.Detect(fresh, Input{Value: v, Source: "body"})
+			if gotOK != wantOK || got != want {
+				t.Errorf("%s on %q×%d: reused scratch = %+v, %v; fresh scratch = %+v, %v", d.Name(), f, len(v)/len(f), got, gotOK, want, wantOK)
+			}
+			if gotOK && (got.Reason == "" || len(got.Evidence) > len(v)) {
+				t.Errorf("%s on %q×%d: finding %q without a reason or with evidence longer than the value", d.Name(), f, len(v)/len(f), got.Reason)
+			}
+		}
+	}
+}
+
+// BenchmarkLargeAdversarialValues measures every detector over the 64 KiB
+// values of TestLargeAdversarialValues (all fragments per iteration).
+func BenchmarkLargeAdversarialValues(b *testing.B) {
+	values := make([]string, len(adversarialFragments))
+	for i, f := range adversarialFragments {
+		values[i] = strings.Repeat(f, 64*1024/len(f))
+	}
+	sc := NewScratch()
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, v := range values {
+			for _, d := range builtins {
+				sc.Reset(v)
+				d.Detect(sc, Input{Value: v, Source: "body"})
+			}
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
@@ -47,6 +48,7 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 			"clientCustom": lc.ClientContext.Custom,
 			"deadlineMs":   deadline.UnixMilli(),
 			"traceId":      ctx.Value("x-amzn-trace-id"),
+			"tenantId":     lc.TenantID,
 		}, nil
 	case "sleep":
 		start := time.Now()
@@ -61,6 +63,23 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		// A streamed response whose reader fails midway: aws-lambda-go
 		// reports the error in HTTP trailers.
 		return io.MultiReader(strings.NewReader("partial"), failingReader{req.Message}), nil
+	case "stream":
+		// A Function URL response stream whose second chunk waits until
+		// the file named by message exists: the caller creates it after
+		// it received the first chunk.
+		pr, pw := io.Pipe()
+		go func() {
+			_, _ = pw.Write([]byte("first,"))
+			for range 1000 {
+				if _, err := os.Stat(req.Message); err == nil {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			_, _ = pw.Write([]byte("second"))
+			_ = pw.Close()
+		}()
+		return &events.LambdaFunctionURLStreamingResponse{StatusCode: 201, Headers: map[string]string{"content-type": "text/plain"}, Body: pr}, nil
 	case "big":
 		return strings.Repeat("x", req.SleepMs), nil
 	case "log":
