@@ -174,7 +174,7 @@ func (p *Protector) block(ctx context.Context, next lambda.Handler, payload []by
 			// Failing closed on an incomplete inspection blocks every
 			// record, not only those with a match.
 			d := &inv.Decision
-			failClosed := (d.Truncated || d.Err != nil) && p.g.engine.OnError() == rules.ActionBlock
+			failClosed := (d.Truncated || d.Err != nil) && inv.g.engine.OnError() == rules.ActionBlock
 			if p.partialBatch && !failClosed {
 				if bad := offendingRecords(ev, &inv.Decision); bad != nil {
 					return p.partialBatchInvoke(ctx, next, payload, ev, inv, bad)

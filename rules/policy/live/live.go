@@ -1,4 +1,4 @@
-// Package livepolicy polls a policy URL — typically the AWS AppConfig
+// Package live polls a policy URL — typically the AWS AppConfig
 // agent's local HTTP API, /applications/{app}/environments/{env}/
 // configurations/{profile} on localhost:2772 — and hands every new,
 // fully validated policy to its owner, which swaps it in atomically.
@@ -13,7 +13,7 @@
 // Both lambda-rasp processes (the in-process wrapper and the extension)
 // poll the same URL; the version they report is the compiled policy's
 // content hash, so identical content gives both the same version.
-package livepolicy
+package live
 
 import (
 	"context"
@@ -28,6 +28,9 @@ import (
 	"sync/atomic"
 	"time"
 )
+
+// EnvPollInterval is the environment variable [ParseInterval] reads.
+const EnvPollInterval = "LAMBDA_RASP_POLICY_POLL_INTERVAL"
 
 // DefaultInterval is the poll interval when none is configured.
 const DefaultInterval = 45 * time.Second
@@ -111,15 +114,16 @@ type Poller[T any] struct {
 }
 
 // New returns a poller whose active policy has the given version and
-// content (what was loaded at init). build returns the value and its
+// content (what was loaded at init; nil when unknown, which costs one
+// parse of an unchanged policy at the first poll). build returns the value and its
 // version; apply swaps it in.
 func New[T any](cfg Config, initial []byte, version string, build func([]byte) (T, string, error), apply func(T), report Reporter) (*Poller[T], error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("livepolicy: want an http or https URL")
+		return nil, errors.New("live policy: want an http or https URL")
 	}
 	if cfg.Interval < MinInterval {
-		return nil, fmt.Errorf("livepolicy: interval %s below %s", cfg.Interval, MinInterval)
+		return nil, fmt.Errorf("live policy: interval %s below %s", cfg.Interval, MinInterval)
 	}
 	if cfg.Jitter <= 0 || cfg.Jitter > 0.5 {
 		cfg.Jitter = 0.2
@@ -142,7 +146,7 @@ func (p *Poller[T]) Run(ctx context.Context) error {
 	p.mu.Lock()
 	if p.started {
 		p.mu.Unlock()
-		return errors.New("livepolicy: Run called twice")
+		return errors.New("live policy: Run called twice")
 	}
 	p.started = true
 	p.mu.Unlock()
@@ -156,6 +160,21 @@ func (p *Poller[T]) Run(ctx context.Context) error {
 		}
 		p.Poll(ctx)
 		t.Reset(p.wait())
+	}
+}
+
+// Start runs [Poller.Run] in a goroutine of its own. stop cancels it and
+// returns once the goroutine has; it may be called more than once.
+func (p *Poller[T]) Start() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = p.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }
 
@@ -195,7 +214,7 @@ func (p *Poller[T]) poll(ctx context.Context) (bool, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.cfg.URL, nil)
 	if err != nil {
-		return false, fmt.Errorf("livepolicy: %w", err)
+		return false, fmt.Errorf("live policy: %w", err)
 	}
 	req.Header.Set("Accept", "application/yaml, application/json, text/plain, */*")
 	if p.etag != "" {
@@ -207,14 +226,14 @@ func (p *Poller[T]) poll(ctx context.Context) (bool, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // its message repeats the URL, which may carry a token
 		}
-		return false, fmt.Errorf("livepolicy: fetch: %w", err)
+		return false, fmt.Errorf("live policy: fetch: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotModified {
 		return false, nil
 	}
 	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("livepolicy: fetch: HTTP %d", resp.StatusCode)
+		return false, fmt.Errorf("live policy: fetch: HTTP %d", resp.StatusCode)
 	}
 	header := ""
 	for _, h := range versionHeaders {
@@ -228,10 +247,10 @@ func (p *Poller[T]) poll(ctx context.Context) (bool, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, p.cfg.MaxBytes+1))
 	if err != nil {
-		return false, fmt.Errorf("livepolicy: read: %w", err)
+		return false, fmt.Errorf("live policy: read: %w", err)
 	}
 	if int64(len(data)) > p.cfg.MaxBytes {
-		return false, fmt.Errorf("livepolicy: policy is larger than %d bytes", p.cfg.MaxBytes)
+		return false, fmt.Errorf("live policy: policy is larger than %d bytes", p.cfg.MaxBytes)
 	}
 	sum := sha256.Sum256(data)
 	if sum == p.sum {
@@ -240,7 +259,13 @@ func (p *Poller[T]) poll(ctx context.Context) (bool, error) {
 	}
 	v, version, err := p.build(data)
 	if err != nil {
-		return false, fmt.Errorf("livepolicy: %w", err)
+		return false, fmt.Errorf("live policy: %w", err)
+	}
+	if version == p.version {
+		// The same policy in other bytes, or the first poll when the
+		// initial content was not given: nothing to swap.
+		p.sum, p.etag, p.header = sum, resp.Header.Get("ETag"), header
+		return false, nil
 	}
 	p.apply(v)
 	p.sum, p.version = sum, version

@@ -1,4 +1,4 @@
-package livepolicy
+package live
 
 import (
 	"context"
