@@ -87,8 +87,10 @@ func blackhole(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// A black-holed exporter costs each invoke at most the export timeout and
-// is counted; SHUTDOWN still ends inside its deadline with exit 0.
+// A black-holed exporter costs an invoke at most the export timeout, is
+// counted, and is backed off after two failures so the following invokes
+// no longer wait for it; SHUTDOWN still tries it and ends inside its
+// deadline with exit 0.
 func TestBlackholedExporterDoesNotStall(t *testing.T) {
 	metricsAddr := freeAddr(t)
 	const timeout = 200 * time.Millisecond
@@ -99,7 +101,7 @@ func TestBlackholedExporterDoesNotStall(t *testing.T) {
 		"LAMBDA_RASP_EXPORT_TIMEOUT":   timeout.String(),
 		"LAMBDA_RASP_FLUSH_INTERVAL":   "1ns", // export after every invoke
 	}})
-	const invokes = 3
+	const invokes = 4
 	for i := 0; i < invokes; i++ {
 		res := e.invoke(t, apigw("shoes"))
 		if res.StatusCode != 200 || res.FunctionError != "" {
@@ -126,8 +128,11 @@ func TestBlackholedExporterDoesNotStall(t *testing.T) {
 		}
 	}
 	mfs := scrape(t, metricsAddr)
-	if got := value(mfs, "lambda_rasp_export_errors_total", map[string]string{"exporter": "remote_write"}); got != invokes {
-		t.Errorf("export_errors_total{remote_write} = %v, want %d", got, invokes)
+	if got := value(mfs, "lambda_rasp_export_errors_total", map[string]string{"exporter": "remote_write"}); got != 2 {
+		t.Errorf("export_errors_total{remote_write} = %v, want 2 (then backed off)", got)
+	}
+	if len(e.stderr.with(`"msg":"exporter backed off"`)) != 1 {
+		t.Errorf("want one \"exporter backed off\" log line")
 	}
 	if got := value(mfs, "lambda_rasp_inspections_total", map[string]string{"decision": "allow"}); got != invokes {
 		t.Errorf("inspections_total{allow} = %v, want %d", got, invokes)

@@ -43,6 +43,7 @@ func run() int {
 		Stdout:      stdout,
 		Log:         log,
 		SecurityLog: security,
+		Version:     version,
 	})
 	var ie *lifecycle.InitError
 	switch {

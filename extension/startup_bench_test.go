@@ -14,8 +14,22 @@ import (
 // start to its register request on a fake Extensions API: the Go runtime
 // and package initialisation, the policy load (the embedded default) and
 // everything else checked before registering. Each iteration starts one
-// process and kills it once registered.
+// process and kills it once registered. The otlp variant also sets
+// OTEL_EXPORTER_OTLP_ENDPOINT (the OTLP exporters are built before
+// registering). LAMBDA_RASP_BENCH_BIN names another extension binary to
+// measure, e.g. one built from an earlier commit.
 func BenchmarkStartToRegistered(b *testing.B) {
+	bin := filepath.Join(extDir, "lambda-rasp")
+	if v := os.Getenv("LAMBDA_RASP_BENCH_BIN"); v != "" {
+		bin = v
+	}
+	b.Run("plain", func(b *testing.B) { benchStartToRegistered(b, bin) })
+	b.Run("otlp", func(b *testing.B) {
+		benchStartToRegistered(b, bin, "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9")
+	})
+}
+
+func benchStartToRegistered(b *testing.B, bin string, env ...string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -37,7 +51,7 @@ func BenchmarkStartToRegistered(b *testing.B) {
 	var total time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		cmd := exec.Command(filepath.Join(extDir, "lambda-rasp"))
+		cmd := exec.Command(bin)
 		cmd.Env = append(os.Environ(),
 			"AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(),
 			"AWS_LAMBDA_FUNCTION_NAME=bench",
@@ -47,6 +61,7 @@ func BenchmarkStartToRegistered(b *testing.B) {
 			"LAMBDA_RASP_TELEMETRY=off",
 			"LAMBDA_RASP_LOG_LEVEL=error",
 		)
+		cmd.Env = append(cmd.Env, env...)
 		start := time.Now()
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)

@@ -1,6 +1,8 @@
 // Package observability_test validates the security team's views: the
-// Prometheus alert rules (with promtool), the Grafana dashboard's queries,
-// and the metric names both rely on.
+// Prometheus alert rules (with promtool), their runbook links and the
+// Grafana dashboard's queries. The metric names, labels and label values
+// both use are checked against the extension's real registry by
+// extension/internal/metrics (TestObservabilityMatchesRegistry).
 package observability_test
 
 import (
@@ -12,23 +14,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-)
+	"unicode"
 
-// metricNames are the metrics the extension exports (README, "Metrics").
-var metricNames = map[string]bool{
-	"lambda_rasp_inspections_total":                  true,
-	"lambda_rasp_detections_total":                   true,
-	"lambda_rasp_egress_total":                       true,
-	"lambda_rasp_sink_checks_total":                  true,
-	"lambda_rasp_events_dropped_total":               true,
-	"lambda_rasp_inspection_duration_seconds":        true,
-	"lambda_rasp_inspection_duration_seconds_bucket": true,
-	"lambda_rasp_invocations_total":                  true,
-	"lambda_rasp_policy_info":                        true,
-	"lambda_rasp_export_errors_total":                true,
-	"lambda_rasp_ingest_errors_total":                true,
-	"lambda_rasp_incomplete_inspections_total":       true,
-}
+	"gopkg.in/yaml.v3"
+)
 
 var metricRef = regexp.MustCompile(`lambda_rasp_[a-z_]+`)
 
@@ -63,7 +52,75 @@ func TestAlertRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkMetricNames(t, "alerts.yaml", string(data))
+	if !metricRef.Match(data) {
+		t.Error("alerts.yaml uses no lambda_rasp metric")
+	}
+}
+
+// TestRunbooks: every alert links a runbook, a README section that exists.
+func TestRunbooks(t *testing.T) {
+	data, err := os.ReadFile("prometheus/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct {
+			Rules []struct {
+				Alert       string
+				Annotations map[string]string
+			}
+		}
+	}
+	if err := yaml.Unmarshal(data, &rules); err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := map[string]bool{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "#") {
+			anchors[slug(strings.TrimLeft(line, "# "))] = true
+		}
+	}
+	const base = "https://github.com/lambda-rasp/lambda-rasp/blob/main/README.md#"
+	n := 0
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				continue
+			}
+			n++
+			url := r.Annotations["runbook_url"]
+			anchor, ok := strings.CutPrefix(url, base)
+			if !ok {
+				t.Errorf("%s: runbook_url %q does not point into the README", r.Alert, url)
+				continue
+			}
+			if !anchors[anchor] {
+				t.Errorf("%s: runbook_url anchor #%s is no README heading", r.Alert, anchor)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no alert rules")
+	}
+}
+
+// slug is GitHub's anchor for a Markdown heading: lower case, spaces to
+// hyphens, punctuation other than hyphens and underscores dropped.
+func slug(heading string) string {
+	var sb strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
+		switch {
+		case r == ' ':
+			sb.WriteByte('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			sb.WriteRune(r)
+		}
+	}
+	return sb.String()
 }
 
 type dashboard struct {
@@ -126,7 +183,9 @@ func TestDashboard(t *testing.T) {
 		}
 		for _, tg := range p.Targets {
 			exprs = append(exprs, tg.Expr)
-			checkMetricNames(t, p.Title, tg.Expr)
+			if !metricRef.MatchString(tg.Expr) {
+				t.Errorf("panel %q queries no lambda_rasp metric", p.Title)
+			}
 		}
 	}
 	// Every query must be valid PromQL: check them as recording rules with
@@ -144,14 +203,5 @@ func TestDashboard(t *testing.T) {
 	}
 	if out, err := exec.Command(bin, "check", "rules", file).CombinedOutput(); err != nil {
 		t.Errorf("dashboard queries are not valid PromQL: %v\n%s", err, out)
-	}
-}
-
-func checkMetricNames(t *testing.T, where, text string) {
-	t.Helper()
-	for _, m := range metricRef.FindAllString(text, -1) {
-		if !metricNames[m] {
-			t.Errorf("%s uses unknown metric %s", where, m)
-		}
 	}
 }

@@ -48,9 +48,47 @@ func (x *extractor) carrier(src rules.Source, v string) {
 		x.carrierBytes += len(tok)
 		x.carrierDepth++
 		defer func() { x.carrierDepth-- }()
+		// Both segments are decoded into one buffer as the JSON array
+		// [header,payload]: one string and one parsed document for the
+		// token.
+		enc := base64.RawURLEncoding
+		h, p = strings.TrimRight(h, "="), strings.TrimRight(p, "=")
+		var in, out [1024]byte
+		raw := append(append(in[:0], h...), p...)
+		buf := out[:]
+		if n := enc.DecodedLen(len(h)) + enc.DecodedLen(len(p)) + 3; n > len(buf) {
+			buf = make([]byte, n)
+		}
+		buf[0] = '['
+		nh, errH := enc.Decode(buf[1:], raw[:len(h)])
+		buf[1+nh] = ','
+		np, errP := enc.Decode(buf[2+nh:], raw[len(h):])
+		buf[2+nh+np] = ']'
+		if errH != nil || errP != nil || !printable(buf[:3+nh+np], false) {
+			return
+		}
+		dec := string(buf[:3+nh+np])
 		m := x.push("jwt")
-		x.jwtSegment("header", h, src)
-		x.jwtSegment("payload", p, src)
+		if d := x.nested(dec); d != nil && d.isKind(0, kindArray) {
+			if e := d.first(0); e >= 0 {
+				n := x.push("header")
+				x.walk(d, e, src, 0)
+				x.pop(n)
+				if e = d.nextOf(e); e >= 0 {
+					n := x.push("payload")
+					x.walk(d, e, src, 0)
+					x.pop(n)
+				}
+			}
+		} else {
+			// Segments that are text rather than JSON objects.
+			n := x.push("header")
+			x.add(src, dec[1:1+nh], false)
+			x.pop(n)
+			n = x.push("payload")
+			x.add(src, dec[2+nh:2+nh+np], false)
+			x.pop(n)
+		}
 		x.pop(m)
 		return
 	}
@@ -69,21 +107,6 @@ func (x *extractor) carrier(src rules.Source, v string) {
 		x.walk(d, 0, src, 0)
 	} else {
 		x.add(src, dec, false)
-	}
-	x.pop(m)
-}
-
-// jwtSegment adds one decoded JWT segment (a JSON object) under name.
-func (x *extractor) jwtSegment(name, seg string, src rules.Source) {
-	dec, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(seg, "="))
-	if err != nil || !printable(dec, false) {
-		return
-	}
-	m := x.push(name)
-	if d := x.nested(string(dec)); d != nil {
-		x.walk(d, 0, src, 0)
-	} else {
-		x.add(src, string(dec), false)
 	}
 	x.pop(m)
 }
@@ -186,7 +209,7 @@ func decodeCarrier(v string) (string, bool) {
 // printable reports whether b is valid UTF-8 with no control bytes other
 // than tab, line feed and carriage return. With partial set, b is the
 // start of a longer text and may end inside a character.
-func printable(b []byte, partial bool) bool {
+func printable[T string | []byte](b T, partial bool) bool {
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < utf8.RuneSelf {
@@ -196,10 +219,10 @@ func printable(b []byte, partial bool) bool {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(b[i:])
+		r, size := utf8.DecodeRune([]byte(b[i:min(len(b), i+utf8.UTFMax)]))
 		if r == utf8.RuneError && size == 1 {
 			// A character cut at the end of a partial sample is fine.
-			return partial && !utf8.FullRune(b[i:])
+			return partial && !utf8.FullRune([]byte(b[i:]))
 		}
 		i += size
 	}

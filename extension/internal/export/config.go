@@ -26,6 +26,9 @@ const (
 	EnvFlushInterval = "LAMBDA_RASP_FLUSH_INTERVAL"
 	// EnvExportTimeout bounds one export of one exporter (default 500ms).
 	EnvExportTimeout = "LAMBDA_RASP_EXPORT_TIMEOUT"
+	// EnvInstanceLabel set to "on" labels remote write series and the
+	// Pushgateway group with the execution environment (instance).
+	EnvInstanceLabel = "LAMBDA_RASP_INSTANCE_LABEL"
 )
 
 // Defaults applied by FromEnv when a variable is unset.
@@ -52,6 +55,10 @@ type Config struct {
 	FlushInterval time.Duration
 	// Timeout bounds one Export call.
 	Timeout time.Duration
+	// InstanceLabel adds the execution environment as the instance label
+	// of remote write series and the Pushgateway grouping key. Off by
+	// default: every cold start would create a new set of series.
+	InstanceLabel bool
 }
 
 func (c Config) timeout() time.Duration {
@@ -94,6 +101,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if cfg.PushgatewayURL, err = parseURL(get(EnvPushgatewayURL)); err != nil {
 		return Config{}, &EnvError{Var: EnvPushgatewayURL, Err: err}
+	}
+	if cfg.InstanceLabel, err = ParseSwitch(get(EnvInstanceLabel)); err != nil {
+		return Config{}, &EnvError{Var: EnvInstanceLabel, Err: err}
 	}
 	if cfg.EMF, err = ParseSwitch(get(EnvEMF)); err != nil {
 		return Config{}, &EnvError{Var: EnvEMF, Err: err}

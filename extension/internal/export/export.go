@@ -25,8 +25,9 @@ type Exporter interface {
 }
 
 // New builds the exporters that cfg enables, in a fixed order (remote
-// write, Pushgateway, EMF). function and instance label every series; EMF
-// lines go to stdout. getenv supplies the AWS credentials for SigV4
+// write, Pushgateway, EMF). function labels every series; instance labels
+// remote write series and the Pushgateway group only when
+// cfg.InstanceLabel is set. EMF lines go to stdout. getenv supplies the AWS credentials for SigV4
 // (nil means os.Getenv); they are read again for every signature.
 // A Config with nothing enabled yields no exporters and no error.
 func New(cfg Config, function, instance string, stdout io.Writer, getenv func(string) string) ([]Exporter, error) {
@@ -34,6 +35,9 @@ func New(cfg Config, function, instance string, stdout io.Writer, getenv func(st
 		getenv = os.Getenv
 	}
 	client := &http.Client{Timeout: cfg.timeout()}
+	if !cfg.InstanceLabel {
+		instance = ""
+	}
 	var out []Exporter
 	if cfg.RemoteWriteURL != "" {
 		rw := &RemoteWrite{URL: cfg.RemoteWriteURL, Client: client, Function: function, Instance: instance}

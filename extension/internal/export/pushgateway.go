@@ -11,14 +11,18 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// Pushgateway replaces the group job="lambda-rasp", function, instance on
-// a Prometheus Pushgateway with every Export (HTTP PUT).
+// Pushgateway replaces the group job="lambda-rasp", function (and
+// instance, when set) on a Prometheus Pushgateway with every Export (HTTP
+// PUT). Without instance, the execution environments of one function share
+// one group: the last push wins, so the counters are those of one
+// environment, correct only while a function runs one at a time.
 type Pushgateway struct {
 	// URL is the Pushgateway base URL.
 	URL string
 	// Client sends the request; its Timeout bounds one push.
 	Client *http.Client
-	// Function and Instance name the grouping key.
+	// Function and Instance name the grouping key; an empty Instance is
+	// left out of it.
 	Function, Instance string
 }
 
@@ -42,9 +46,11 @@ func (p *Pushgateway) Export(ctx context.Context, mfs []*dto.MetricFamily) error
 	}
 	pusher := push.New(base, Job).
 		Grouping("function", p.Function).
-		Grouping("instance", p.Instance).
 		Client(client).
 		Gatherer(g)
+	if p.Instance != "" {
+		pusher = pusher.Grouping("instance", p.Instance)
+	}
 	if user != nil {
 		pw, _ := user.Password()
 		pusher = pusher.BasicAuth(user.Username(), pw)

@@ -23,7 +23,8 @@ type RemoteWrite struct {
 	URL string
 	// Client sends the request; its Timeout bounds one attempt.
 	Client *http.Client
-	// Function and Instance label every series, with job="lambda-rasp".
+	// Function and Instance label every series, with job="lambda-rasp";
+	// an empty Instance is left out.
 	Function, Instance string
 	// Now returns the sample timestamp; nil means time.Now.
 	Now func() time.Time

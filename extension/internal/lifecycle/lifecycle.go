@@ -19,6 +19,8 @@ import (
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/extapi"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/ingest"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/metrics"
+	"github.com/lambda-rasp/lambda-rasp/extension/internal/ocsf"
+	"github.com/lambda-rasp/lambda-rasp/extension/internal/otlp"
 	"github.com/lambda-rasp/lambda-rasp/extension/internal/telemetryapi"
 	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 	"github.com/lambda-rasp/lambda-rasp/rules/policy"
@@ -70,8 +72,12 @@ type Config struct {
 	Stdout io.Writer
 	// Log is the operational log; nil discards.
 	Log *zap.Logger
-	// SecurityLog receives security events; nil discards.
+	// SecurityLog receives security events; nil discards. With
+	// LAMBDA_RASP_LOG_FORMAT=ocsf they go to Stdout as OCSF Detection
+	// Findings instead.
 	SecurityLog *zap.Logger
+	// Version is the extension's version, written in OCSF findings.
+	Version string
 }
 
 // InitError is returned by Run when Init failed and was reported to Lambda
@@ -105,6 +111,11 @@ type runner struct {
 	srv    *export.Server
 	expCfg export.Config
 	exps   []export.Exporter
+	// backoff holds each exporter's failures (by exporter name): a
+	// failing exporter is skipped for a while instead of costing the
+	// export timeout on every due export.
+	backoff map[string]*export.Backoff
+	otel    *otlp.Exporter // nil unless OTEL_EXPORTER_OTLP_* enable it
 
 	exportMu   sync.Mutex
 	lastExport time.Time
@@ -202,7 +213,17 @@ func (r *runner) prepare(ctx context.Context) *InitError {
 		return &InitError{Type: ErrTypeInvalidPolicy, Err: err}
 	}
 	name, version, mode := pol.DisplayName(), pol.ContentVersion(), pol.EffectiveMode().String()
-	r.m = metrics.New(function, pol.RuleIDs(), r.cfg.SecurityLog)
+	format, err := ocsf.ParseFormat(r.getenv(ocsf.EnvLogFormat))
+	if err != nil {
+		r.m = metrics.New(function, pol.RuleIDs(), r.cfg.SecurityLog)
+		return &InitError{Type: ErrTypeInvalidConfig, Err: err}
+	}
+	if format == ocsf.FormatOCSF {
+		r.m = metrics.New(function, pol.RuleIDs(), nil)
+		r.m.AddSink(ocsf.New(r.cfg.Stdout, r.cfg.Version, r.getenv(export.EnvRegion)))
+	} else {
+		r.m = metrics.New(function, pol.RuleIDs(), r.cfg.SecurityLog)
+	}
 	r.m.SetPolicy(name, version, mode)
 	r.log.Info("policy loaded", zap.String("policy", name), zap.String("version", version),
 		zap.String("mode", mode), zap.String("source", pol.Origin))
@@ -221,8 +242,24 @@ func (r *runner) prepare(ctx context.Context) *InitError {
 	if err != nil {
 		return &InitError{Type: ErrTypeInvalidConfig, Err: err}
 	}
+	otelCfg, err := otlp.FromEnv(r.getenv)
+	if err != nil {
+		return &InitError{Type: ErrTypeInvalidConfig, Err: err}
+	}
+	if otelCfg.Enabled() {
+		r.otel, err = otlp.New(ctx, otelCfg, function, r.getenv(export.EnvRegion))
+		if err != nil {
+			return &InitError{Type: ErrTypeInvalidConfig, Err: err}
+		}
+		r.exps = append(r.exps, r.otel)
+		if otelCfg.Logs {
+			r.m.AddSink(r.otel)
+		}
+	}
+	r.backoff = make(map[string]*export.Backoff, len(r.exps))
 	for _, e := range r.exps {
 		r.m.InitExporter(e.Name())
+		r.backoff[e.Name()] = &export.Backoff{}
 	}
 
 	socket := wire.SocketPath(r.getenv)
@@ -344,7 +381,7 @@ func (r *runner) invoke(ctx context.Context, ev extapi.Event) {
 	r.drain()
 	if due {
 		if d := capToDeadline(r.expCfg.Timeout, ev); d > 0 {
-			r.export(context.WithoutCancel(ctx), time.Now().Add(d))
+			r.export(context.WithoutCancel(ctx), time.Now().Add(d), false)
 		}
 	}
 }
@@ -414,16 +451,18 @@ func (r *runner) exportEvery(ctx context.Context, stop <-chan struct{}) {
 			return
 		case <-t.C:
 			r.drain()
-			r.export(context.WithoutCancel(ctx), time.Now().Add(r.expCfg.Timeout))
+			r.export(context.WithoutCancel(ctx), time.Now().Add(r.expCfg.Timeout), false)
 		}
 	}
 }
 
 // shutdown drains, exports within deadline minus the margin and closes.
+// The last export goes to every exporter, backed off or not: it is the
+// environment's last chance and no invocation waits for it.
 func (r *runner) shutdown(deadline time.Time) {
 	r.drain()
 	if len(r.exps) > 0 {
-		r.export(context.Background(), deadline.Add(-shutdownMargin))
+		r.export(context.Background(), deadline.Add(-shutdownMargin), true)
 	}
 }
 
@@ -434,11 +473,22 @@ type result struct {
 
 // export sends the registry to every exporter in parallel and returns by
 // deadline (plus a short grace); an exporter that fails or has not
-// answered by then is counted in export_errors_total.
-func (r *runner) export(ctx context.Context, deadline time.Time) {
+// answered by then is counted in export_errors_total. Exporters in
+// backoff are skipped unless all is set.
+func (r *runner) export(ctx context.Context, deadline time.Time, all bool) {
 	r.exportMu.Lock()
 	defer r.exportMu.Unlock()
-	r.lastExport = time.Now()
+	now := time.Now()
+	r.lastExport = now
+	var exps []export.Exporter
+	for _, e := range r.exps {
+		if all || r.backoff[e.Name()].Allow(now) {
+			exps = append(exps, e)
+		}
+	}
+	if len(exps) == 0 {
+		return
+	}
 	mfs, err := r.m.Registry().Gather()
 	if err != nil {
 		r.log.Warn("gather failed", zap.Error(err))
@@ -446,12 +496,12 @@ func (r *runner) export(ctx context.Context, deadline time.Time) {
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	results := make(chan result, len(r.exps))
-	for _, e := range r.exps {
+	results := make(chan result, len(exps))
+	for _, e := range exps {
 		go func() { results <- result{e.Name(), e.Export(ctx, mfs)} }()
 	}
 	pending := map[string]bool{}
-	for _, e := range r.exps {
+	for _, e := range exps {
 		pending[e.Name()] = true
 	}
 	done := ctx.Done()
@@ -464,15 +514,29 @@ func (r *runner) export(ctx context.Context, deadline time.Time) {
 				r.m.ExportError(res.name)
 				r.log.Warn("export failed", zap.String("exporter", res.name), zap.String("error", redact(res.err)))
 			}
+			r.record(res.name, res.err != nil)
 		case <-done:
 			done, grace = nil, time.After(exportGrace)
 		case <-grace:
 			for name := range pending {
 				r.m.ExportError(name)
 				r.log.Warn("export timed out", zap.String("exporter", name), zap.Time("deadline", deadline))
+				r.record(name, true)
 			}
 			return
 		}
+	}
+}
+
+// record notes an export's outcome in its exporter's backoff.
+func (r *runner) record(name string, failed bool) {
+	b := r.backoff[name]
+	if b == nil {
+		return
+	}
+	if skip := b.Record(time.Now(), failed); skip > 0 {
+		r.log.Warn("exporter backed off", zap.String("exporter", name),
+			zap.Int("consecutive_failures", b.Failures()), zap.Duration("skipped_for", skip))
 	}
 }
 
@@ -489,6 +553,16 @@ func redact(err error) string {
 func (r *runner) close() {
 	if r.stopPoll != nil {
 		r.stopPoll()
+	}
+	if r.otel != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		if err := r.otel.Shutdown(ctx); err != nil {
+			r.log.Warn("otlp exporter", zap.Error(err))
+		}
+		cancel()
+		if n := r.otel.Dropped(); n > 0 {
+			r.log.Warn("security events not exported over OTLP: buffer full", zap.Uint64("dropped", n))
+		}
 	}
 	if r.tel != nil {
 		if err := r.tel.Close(); err != nil {

@@ -255,7 +255,7 @@ func TestExportIsBounded(t *testing.T) {
 	}
 	const bound = 100 * time.Millisecond
 	start := time.Now()
-	r.export(context.Background(), start.Add(bound))
+	r.export(context.Background(), start.Add(bound), false)
 	took := time.Since(start)
 	// Not a performance assertion: without the bound it would take an hour.
 	if took > bound+exportGrace+time.Second {
@@ -289,6 +289,66 @@ func TestExportIsBounded(t *testing.T) {
 			t.Errorf("%s called %d times", e.name, e.calls)
 		}
 		e.mu.Unlock()
+	}
+}
+
+// newBackoffRunner returns a runner exporting to exps, each with a
+// default backoff.
+func newBackoffRunner(exps ...*fakeExporter) *runner {
+	r := &runner{m: metrics.New("orders", nil, nil), log: zap.NewNop(), backoff: map[string]*export.Backoff{}}
+	for _, e := range exps {
+		r.exps = append(r.exps, export.Exporter(e))
+		r.backoff[e.name] = &export.Backoff{}
+	}
+	return r
+}
+
+// TestDeadExporterBackedOff: after two failed due exports a dead exporter
+// is no longer called (so it no longer costs the timeout), a healthy one
+// still is, and the SHUTDOWN export tries both.
+func TestDeadExporterBackedOff(t *testing.T) {
+	dead := &fakeExporter{name: "dead", delay: time.Hour}
+	ok := &fakeExporter{name: "ok"}
+	r := newBackoffRunner(dead, ok)
+	calls := func(e *fakeExporter) int {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.calls
+	}
+	for i := 0; i < 5; i++ {
+		r.export(context.Background(), time.Now().Add(10*time.Millisecond), false)
+	}
+	if got := calls(dead); got != export.DefaultBackoffThreshold {
+		t.Errorf("dead exporter called %d times in 5 due exports, want %d", got, export.DefaultBackoffThreshold)
+	}
+	if got := calls(ok); got != 5 {
+		t.Errorf("healthy exporter called %d times, want 5", got)
+	}
+	r.export(context.Background(), time.Now().Add(10*time.Millisecond), true)
+	if got := calls(dead); got != export.DefaultBackoffThreshold+1 {
+		t.Errorf("the shutdown export skipped the backed-off exporter (%d calls)", got)
+	}
+}
+
+// BenchmarkDueExportDeadExporter is the cost of one due export when the
+// only exporter is dead (never answers) and the export timeout is 20 ms:
+// without backoff every due export costs the timeout, with it only the
+// first two do.
+func BenchmarkDueExportDeadExporter(b *testing.B) {
+	for _, withBackoff := range []bool{false, true} {
+		name := "no_backoff"
+		if withBackoff {
+			name = "backoff"
+		}
+		b.Run(name, func(b *testing.B) {
+			r := newBackoffRunner(&fakeExporter{name: "dead", delay: time.Hour})
+			for b.Loop() {
+				if !withBackoff {
+					r.backoff["dead"] = &export.Backoff{}
+				}
+				r.export(context.Background(), time.Now().Add(20*time.Millisecond), false)
+			}
+		})
 	}
 }
 

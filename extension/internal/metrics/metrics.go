@@ -65,6 +65,13 @@ func label(l wire.Label, v string) string {
 // DurationBuckets are the buckets of inspection_duration_seconds, 1 µs to 10 ms.
 var DurationBuckets = []float64{1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2}
 
+// EventSink receives every security event the security log gets (each
+// detection and each sink refusal), with the function's name: the OTLP log
+// exporter and the OCSF security log. It must not block.
+type EventSink interface {
+	SecurityEvent(function string, e *wire.Event)
+}
+
 // Metrics owns the registry and the security log. Its methods are safe for
 // concurrent use.
 type Metrics struct {
@@ -74,6 +81,7 @@ type Metrics struct {
 	infoMu   sync.Mutex
 	info     []string // policy_info's label values
 	seclog   *zap.Logger
+	sinks    []EventSink
 
 	inspections  *prometheus.CounterVec
 	detections   *prometheus.CounterVec
@@ -171,6 +179,10 @@ func (m *Metrics) AddRules(ids []string) {
 	m.rules.Store(&r)
 }
 
+// AddSink adds s to the receivers of security events. It must be called
+// before events are handled.
+func (m *Metrics) AddSink(s EventSink) { m.sinks = append(m.sinks, s) }
+
 // Registry returns the registry to gather from.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
@@ -262,8 +274,11 @@ func (m *Metrics) rule(id string) string {
 }
 
 // log writes the security log line of e (wire.Event.LogFields), with
-// the extension's function name.
+// the extension's function name, and hands e to the sinks.
 func (m *Metrics) log(e *wire.Event) {
+	for _, s := range m.sinks {
+		s.SecurityEvent(m.function, e)
+	}
 	if ce := m.seclog.Check(zap.WarnLevel, wire.LogMessage); ce != nil {
 		ev := *e
 		ev.Function = m.function

@@ -202,3 +202,59 @@ func FuzzScanLine(f *testing.F) {
 		}
 	})
 }
+
+// TestScanConfidenceAndSkips runs the default policy over a binary
+// upload, a support ticket quoting shell and an injection, and checks the
+// fields evaluation tools read: blocked, the matches' confidence and
+// action, complete and skipped.
+func TestScanConfidenceAndSkips(t *testing.T) {
+	png := "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+	event := func(id, ctype, body string, b64 bool) string {
+		ev := map[string]any{"version": "2.0", "routeKey": "POST /t", "rawPath": "/t",
+			"headers":        map[string]string{"content-type": ctype},
+			"requestContext": map[string]any{"http": map[string]string{"method": "POST", "path": "/t"}},
+			"body":           body, "isBase64Encoded": b64}
+		b, err := json.Marshal(map[string]any{"id": id, "event": ev})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	in := strings.Join([]string{
+		event("png", "image/png", png, true),
+		event("ticket", "text/plain", "After I run `sudo systemctl restart nginx; systemctl status nginx` it still shows failed, any idea what is going on?", false),
+		event("attack", "application/json", `{"q":"1' OR '1'='1' -- "}`, false),
+	}, "\n")
+	var stdout, stderr bytes.Buffer
+	if code := scanCmd(nil, strings.NewReader(in), &stdout, &stderr, stepClock()); code != exitFindings {
+		t.Fatalf("scan exit = %d, want %d (a finding), stderr:\n%s", code, exitFindings, stderr.String())
+	}
+	type match struct{ Rule, Action, Confidence string }
+	type result struct {
+		ID       string
+		Blocked  bool
+		Complete bool
+		Matches  []match
+		Skipped  []struct{ Path, Reason, Format string }
+	}
+	var got []result
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var r result
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		got = append(got, r)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d results, want 3:\n%s", len(got), stdout.String())
+	}
+	if r := got[0]; r.Blocked || !r.Complete || len(r.Skipped) != 1 || r.Skipped[0].Reason != "binary" || r.Skipped[0].Format != "png" {
+		t.Errorf("png upload: %+v, want allowed, complete, one binary png skip", r)
+	}
+	if r := got[1]; r.Blocked || len(r.Matches) == 0 || r.Matches[0].Confidence != "low" || r.Matches[0].Action != "monitor" {
+		t.Errorf("support ticket: %+v, want a low-confidence monitor match, not blocked", r)
+	}
+	if r := got[2]; !r.Blocked || len(r.Matches) == 0 || r.Matches[0].Confidence != "high" || r.Matches[0].Action != "block" {
+		t.Errorf("injection: %+v, want a high-confidence block", r)
+	}
+}

@@ -96,3 +96,9 @@ variable "appconfig_profile_id" {
   type        = string
   default     = ""
 }
+
+variable "alarm_topic_arn" {
+  description = "Optional SNS topic ARN notified by the lambda-rasp CloudWatch alarms."
+  type        = string
+  default     = ""
+}

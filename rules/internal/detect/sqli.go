@@ -48,16 +48,16 @@ func (sqli) Detect(sc *Scratch, in Input) (Finding, bool) {
 	if len(d) < 2 || plainNumber(d) {
 		return miss()
 	}
-	if f, ok := sqlGrammar(sc); ok {
-		return f, ok
-	}
 	m := sc.Mask()
-	quoted := m&(cQuote|cTick) != 0
-	if !quoted && !hasSQLWord(sc.Compact()) {
+	quoted := m&(cQuote|cTick) != 0 || m&cHigh != 0 && hasLookalikeQuote(d)
+	if !quoted && !hasSQLWord(sc.Compact()) && !strings.Contains(d, "/*!") {
 		// Without a quote an injection must continue a numeric or
 		// identifier context with SQL words; without any, neither
 		// libinjection nor the phrases below can match.
 		return miss()
+	}
+	if f, ok := sqlGrammar(sc); ok {
+		return f, ok
 	}
 	ok := false
 	if quoted || m&(cEq|cParen|cSemi|cHash|cPipe|cStar|cAngle|cAt) != 0 || strings.Contains(d, "--") {
@@ -603,4 +603,14 @@ func quotedToken(p string) bool {
 		}
 	}
 	return word > 0 && sym == 0 || word == 0 && sym <= 2
+}
+
+// hasLookalikeQuote reports a typographic or full-width quote in s.
+func hasLookalikeQuote(s string) bool {
+	for _, q := range [...]string{"\u2018", "\u2019", "\u201a", "\u201b", "\u02bc", "\u02b9", "\u2032", "\u00b4", "\uff07", "\u201c", "\u201d", "\u201e", "\u2033", "\uff02"} {
+		if strings.Contains(s, q) {
+			return true
+		}
+	}
+	return false
 }

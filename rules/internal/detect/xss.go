@@ -80,7 +80,9 @@ func (xss) Detect(sc *Scratch, in Input) (Finding, bool) {
 		}
 	}
 	if m&(cPct|cAmp|cBslash) != 0 {
-		if i, j := escapedAngle(sc.Raw()); i >= 0 {
+		// A request path arrives as sent, percent-encoded once: there a
+		// %3C is transport encoding, not an escape that survived it.
+		if i, j := escapedAngle(sc.Raw(), in.Source != "path"); i >= 0 {
 			return hit(sc.Raw(), i, j, "escaped angle bracket")
 		}
 	}
@@ -119,10 +121,10 @@ func dialogReference(l string) (int, int) {
 }
 
 // escapedAngle finds a '<' hidden in an escape that survived the
-// adapter's decoding: %3c (double percent-encoding), \x3c, \u003c, or a
+// adapter's decoding: %3c (double percent-encoding; with pct set), \x3c, \u003c, or a
 // numeric character reference (&#60, &#x3c, with any zero padding). The
 // named reference &lt; is ordinary in HTML-escaped text and not counted.
-func escapedAngle(raw string) (int, int) {
+func escapedAngle(raw string, pct bool) (int, int) {
 	// The escaped '<' must open a tag: a letter, '/', '!' or '?' (or a
 	// further escape) follows; "I %3C3 you" is a heart.
 	tag := func(j int) bool {
@@ -135,7 +137,7 @@ func escapedAngle(raw string) (int, int) {
 	for i := 0; i+2 < len(raw); i++ {
 		switch raw[i] {
 		case '%':
-			if raw[i+1] == '3' && (raw[i+2] == 'c' || raw[i+2] == 'C') && tag(i+3) {
+			if pct && raw[i+1] == '3' && (raw[i+2] == 'c' || raw[i+2] == 'C') && tag(i+3) {
 				return i, i + 3
 			}
 		case '\\':
