@@ -11,6 +11,9 @@
 #   make loadtest  100 000 invocations through the simulator with the extension
 #   make compare   detection, false positives and latency against Coraza + CRS
 #                  and libinjection (layer/bench, a separate module)
+#   make otele2e   the OTLP fleet recipe against a real OpenTelemetry Collector
+#                  (layer/otele2e, a separate module; the collector is built
+#                  once per go.sum and cached)
 
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -19,7 +22,7 @@ BUILDFLAGS := -trimpath -ldflags "$(LDFLAGS)"
 PKGS      := ./...
 FUZZTIME  ?= 30s
 
-.PHONY: all test lint vet fmt-check bench build layer release demo fuzz fuzz-smoke loadtest compare tidy-check clean
+.PHONY: all test lint vet fmt-check bench build layer release demo fuzz fuzz-smoke loadtest compare otele2e tidy-check clean
 
 all: build
 
@@ -68,6 +71,11 @@ loadtest:
 # enter the layer. It needs ../shared/corpus (or -corpus DIR).
 compare:
 	cd layer/bench && $(GO) run ./cmd/compare $(COMPARE_FLAGS)
+
+# The collector and its dependencies live in layer/otele2e's own go.mod:
+# they never enter the layer.
+otele2e:
+	.ci/otele2e
 
 tidy-check:
 	$(GO) mod tidy

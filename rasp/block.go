@@ -375,7 +375,7 @@ func (p *Protector) httpResponse(ev *adapter.Event, requestID string) []byte {
 
 // blockBody is the block response's body for the request requestID.
 func (p *Protector) blockBody(requestID string) string {
-	id := appendString(nil, requestID)
+	id := wire.AppendString(nil, requestID)
 	return strings.ReplaceAll(p.bodyTemplate, "{{requestId}}", string(id[1:len(id)-1]))
 }
 

@@ -4,12 +4,10 @@ import (
 	"errors"
 	"net"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -24,9 +22,6 @@ const (
 	// fallbackPerSecond bounds the security events logged locally per
 	// second when the extension cannot take them.
 	fallbackPerSecond = 20
-	// maxFieldBytes is what path and excerpt are cut to when an event
-	// would not fit in one datagram.
-	maxFieldBytes = 256
 )
 
 // reporter sends security events to the extension, one JSON object per
@@ -98,7 +93,7 @@ func (r *reporter) Emit(e *wire.Event) {
 	e.Dropped = dropped
 	op := r.ops.Get().(*writeOp)
 	var ok bool
-	op.b, ok = appendEvent(op.b[:0], e)
+	op.b, ok = wire.Append(op.b[:0], e)
 	var err error
 	if ok {
 		err = op.write(s)
@@ -200,121 +195,15 @@ func (r *reporter) drop(e *wire.Event) {
 		r.suppressed.Add(1)
 		return
 	}
-	fields := make([]zap.Field, 0, 16)
+	var buf [16]wire.LogField
+	lf := e.LogFields(buf[:0])
+	fields := make([]zap.Field, 0, len(lf)+3)
 	fields = append(fields, zap.String("kind", string(e.Kind)), zap.Time("event_time", e.Time))
-	for _, kv := range [...]struct{ k, v string }{
-		{"function", e.Function}, {"request_id", e.RequestID}, {"tenant_id", e.TenantID}, {"event_source", e.EventSource},
-		{"action", e.Action}, {"rule", e.RuleID}, {"category", e.Category}, {"source", e.Source},
-		{"path", e.Path}, {"excerpt", e.Excerpt}, {"sink", e.Sink}, {"dest", e.Dest},
-		{"reason", e.Reason}, {"policy_version", e.PolicyVersion},
-	} {
-		if kv.v != "" {
-			fields = append(fields, zap.String(kv.k, kv.v))
-		}
+	for _, f := range lf {
+		fields = append(fields, zap.String(f.Key, f.Value))
 	}
 	if n := r.suppressed.Swap(0); n > 0 {
 		fields = append(fields, zap.Uint64("suppressed", n))
 	}
-	r.fallback.Info("security event", fields...)
-}
-
-// appendEvent appends the wire JSON of e (as wire.Encode would write it)
-// without reflection. Oversized paths and excerpts are cut; ok is false
-// when the event still does not fit in a datagram.
-func appendEvent(dst []byte, e *wire.Event) ([]byte, bool) {
-	start := len(dst)
-	b := encodeEvent(dst, e, 0)
-	if len(b)-start <= wire.MaxDatagram {
-		return b, true
-	}
-	b = encodeEvent(b[:start], e, maxFieldBytes)
-	return b, len(b)-start <= wire.MaxDatagram
-}
-
-func encodeEvent(b []byte, e *wire.Event, cut int) []byte {
-	clip := func(s string) string {
-		if cut > 0 {
-			return wire.Truncate(s, cut)
-		}
-		return s
-	}
-	b = append(b, `{"v":`...)
-	b = strconv.AppendInt(b, wire.Version, 10)
-	b = append(b, `,"kind":`...)
-	b = appendString(b, string(e.Kind))
-	b = append(b, `,"time":"`...)
-	b = e.Time.UTC().AppendFormat(b, time.RFC3339Nano)
-	b = append(b, '"')
-	b = appendField(b, "fn", e.Function)
-	b = appendField(b, "req", e.RequestID)
-	b = appendField(b, "tenant", clip(e.TenantID))
-	b = appendField(b, "src", e.EventSource)
-	b = appendField(b, "action", e.Action)
-	b = appendField(b, "rule", e.RuleID)
-	b = appendField(b, "cat", e.Category)
-	b = appendField(b, "source", e.Source)
-	b = appendField(b, "path", clip(e.Path))
-	b = appendField(b, "excerpt", clip(e.Excerpt))
-	b = appendField(b, "sink", e.Sink)
-	b = appendField(b, "dest", clip(e.Dest))
-	b = appendField(b, "class", e.Class)
-	b = appendField(b, "reason", clip(e.Reason))
-	b = appendField(b, "policy", e.PolicyVersion)
-	if e.DurationNS != 0 {
-		b = append(b, `,"dur_ns":`...)
-		b = strconv.AppendInt(b, e.DurationNS, 10)
-	}
-	if e.Matches != 0 {
-		b = append(b, `,"matches":`...)
-		b = strconv.AppendInt(b, int64(e.Matches), 10)
-	}
-	if e.Truncated {
-		b = append(b, `,"truncated":true`...)
-	}
-	if e.Dropped != 0 {
-		b = append(b, `,"dropped":`...)
-		b = strconv.AppendUint(b, e.Dropped, 10)
-	}
-	return append(b, '}')
-}
-
-func appendField(b []byte, name, v string) []byte {
-	if v == "" {
-		return b
-	}
-	b = append(b, ',', '"')
-	b = append(b, name...)
-	b = append(b, '"', ':')
-	return appendString(b, v)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD,
-// as encoding/json does.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
+	r.fallback.Warn(wire.LogMessage, fields...)
 }

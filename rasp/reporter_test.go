@@ -1,13 +1,11 @@
 package rasp
 
 import (
-	"encoding/json"
 	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -144,48 +142,4 @@ func TestReporterRateLimitsLocalLog(t *testing.T) {
 	if got, want := last["suppressed"], uint64(2*fallbackPerSecond); got != want {
 		t.Errorf("suppressed = %v, want %v", got, want)
 	}
-}
-
-func TestAppendEventMatchesEncode(t *testing.T) {
-	tests := []struct {
-		name string
-		give wire.Event
-	}{
-		{"minimal", wire.Event{Kind: wire.KindInspection}},
-		{"tenant", wire.Event{Kind: wire.KindDetection, RequestID: "r-1", TenantID: "tenant \"a\"/é"}},
-		{"sink", wire.Event{Kind: wire.KindSink, Sink: "sql", Reason: "tautology", Dest: "db:5432", Dropped: 7}},
-		{"oversized excerpt", wire.Event{Kind: wire.KindDetection, Excerpt: strings.Repeat("é", 3000), Path: strings.Repeat("p", 5000)}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tt.give.Time = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-			b, ok := appendEvent(nil, &tt.give)
-			if !ok || len(b) > wire.MaxDatagram {
-				t.Fatalf("appendEvent() = %d bytes, ok %v", len(b), ok)
-			}
-			var got wire.Event
-			if err := wire.Decode(b, &got); err != nil {
-				t.Fatalf("wire.Decode() error = %v", err)
-			}
-			if got.Kind != tt.give.Kind || got.Dropped != tt.give.Dropped || got.TenantID != tt.give.TenantID || !strings.HasPrefix(tt.give.Excerpt, strings.TrimSuffix(got.Excerpt, "…")) {
-				t.Errorf("round trip = %+v, want %+v", got, tt.give)
-			}
-		})
-	}
-}
-
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", "quote\" back\\ nl\n", "\x00\x1f\x7f", "é😀", "\xff\xfe", "\u2028"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		b := appendString(nil, s)
-		var got string
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("appendString(%q) = %s, invalid JSON: %v", s, b, err)
-		}
-		if want := strings.ToValidUTF8(s, "\uFFFD"); utf8.ValidString(s) && got != want {
-			t.Errorf("appendString(%q) decodes to %q", s, got)
-		}
-	})
 }

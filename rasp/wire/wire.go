@@ -144,19 +144,17 @@ func Decode(b []byte, e *Event) error {
 	return nil
 }
 
-// Encode appends the JSON form of e to dst, setting e.V. It returns an
-// error when the result would exceed MaxDatagram; callers truncate
-// excerpts first (see [Truncate]).
+// Encode appends the JSON form of e to dst, setting e.V; it is Append
+// without cutting: an error when the result would exceed MaxDatagram
+// (callers cut excerpts first, see [Truncate]).
 func Encode(dst []byte, e *Event) ([]byte, error) {
 	e.V = Version
-	b, err := json.Marshal(e)
-	if err != nil {
-		return dst, fmt.Errorf("wire: encode: %w", err)
-	}
-	if len(b) > MaxDatagram {
+	start := len(dst)
+	b := encodeEvent(dst, e, 0)
+	if len(b)-start > MaxDatagram {
 		return dst, ErrTooLarge
 	}
-	return append(dst, b...), nil
+	return b, nil
 }
 
 // Truncate returns s cut to at most n bytes on a UTF-8 boundary, with "…"

@@ -77,18 +77,6 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
-func TestPhrasesCleanDoesNotAllocate(t *testing.T) {
-	m, err := New(Spec{Phrases: []string{"union select", "sleep(", "benchmark("}, CaseInsensitive: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := strings.Repeat("a perfectly ordinary value ", 20)
-	allocs := testing.AllocsPerRun(100, func() { m.Match(in) })
-	if allocs != 0 {
-		t.Errorf("Match allocated %v times per run, want 0", allocs)
-	}
-}
-
 // naiveIndex returns whether any literal occurs in s.
 func naiveAny(s string, lits []string, fold bool) bool {
 	for _, l := range lits {
@@ -129,6 +117,8 @@ func FuzzPhrases(f *testing.F) {
 	})
 }
 
+// BenchmarkPhrases measures a phrase list over a clean value (0
+// allocations is the budget).
 func BenchmarkPhrases(b *testing.B) {
 	m, err := New(Spec{Phrases: []string{"union select", "sleep(", "benchmark(", "waitfor delay", "<script"}, CaseInsensitive: true})
 	if err != nil {
