@@ -16,6 +16,7 @@ import (
 	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
 	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // BlockedError is the error of an invocation that lambda-rasp refused
@@ -122,6 +123,9 @@ func newBlockedError(ev *adapter.Event, inv *Invocation) *BlockedError {
 		e.Reason = reason(d.Err)
 	} else if len(e.RuleIDs) == 0 && d.Truncated {
 		e.Reason = "inspection incomplete"
+		if d.Incomplete != "" {
+			e.Reason += ": " + d.Incomplete
+		}
 	}
 	return e
 }
@@ -169,12 +173,16 @@ func (p *Protector) block(ctx context.Context, next lambda.Handler, payload []by
 		switch ev.Source {
 		case adapter.SourceAPIGatewayV1, adapter.SourceAPIGatewayV2, adapter.SourceFunctionURL,
 			adapter.SourceALB, adapter.SourceWebSocket:
+			if status := refusalStatus(&inv.Decision); status != 0 {
+				return p.refusalResponse(ev, inv.RequestID, status, inv.Decision.Incomplete), nil
+			}
 			return p.httpResponse(ev, inv.RequestID), nil
 		case adapter.SourceSQS, adapter.SourceKinesis, adapter.SourceDynamoDB:
 			// Failing closed on an incomplete inspection blocks every
-			// record, not only those with a match.
+			// record, not only those with a match: no record is lost,
+			// the platform retries the batch.
 			d := &inv.Decision
-			failClosed := (d.Truncated || d.Err != nil) && inv.g.engine.OnError() == rules.ActionBlock
+			failClosed := d.Incomplete != "" && inv.g.engine.OnErrorFor(d.Incomplete) == rules.ActionBlock
 			if p.partialBatch && !failClosed {
 				if bad := offendingRecords(ev, &inv.Decision); bad != nil {
 					return p.partialBatchInvoke(ctx, next, payload, ev, inv, bad)
@@ -338,22 +346,59 @@ func statusText(code int) string {
 	return strconv.Itoa(code) + " " + t
 }
 
+// refusalStatus is the HTTP status of a request refused because its
+// inspection was incomplete, not because a rule matched: 413 when a limit
+// or the time budget stopped it (the request was too large or too costly
+// to inspect), 400 for an undecodable event, 500 for a failure of the
+// guard itself; 0 when a blocking rule matched (the block response
+// applies).
+func refusalStatus(d *rules.Decision) int {
+	for i := range d.Matches {
+		if d.Matches[i].Action == rules.ActionBlock {
+			return 0
+		}
+	}
+	switch d.Incomplete {
+	case policy.ReasonLimits, policy.ReasonBudget:
+		return http.StatusRequestEntityTooLarge
+	case policy.ReasonMalformed:
+		return http.StatusBadRequest
+	case policy.ReasonPanic:
+		return http.StatusInternalServerError
+	}
+	return 0
+}
+
+// refusalResponse renders an incomplete-inspection refusal in ev's
+// source shape: the status, its text, the reason and the request id.
+func (p *Protector) refusalResponse(ev *adapter.Event, requestID string, status int, why string) []byte {
+	id := wire.AppendString(nil, requestID)
+	body := `{"message":` + string(wire.AppendString(nil, http.StatusText(status))) + `,"reason":` +
+		string(wire.AppendString(nil, "inspection incomplete: "+why)) + `,"requestId":` + string(id) + `}`
+	return p.render(ev, status, body)
+}
+
 // httpResponse renders the block response in ev's source shape: never
 // any part of the request beyond the request id.
 func (p *Protector) httpResponse(ev *adapter.Event, requestID string) []byte {
-	body := p.blockBody(requestID)
+	return p.render(ev, p.status, p.blockBody(requestID))
+}
+
+// render encodes a response with status and a JSON body in ev's source
+// shape.
+func (p *Protector) render(ev *adapter.Event, status int, body string) []byte {
 	single := map[string]string{"content-type": contentTypeJSON}
 	multi := map[string][]string{"content-type": {contentTypeJSON}}
 	var v any
 	switch ev.Source {
 	case adapter.SourceAPIGatewayV1:
-		r := v1Response{StatusCode: p.status, Headers: single, Body: body}
+		r := v1Response{StatusCode: status, Headers: single, Body: body}
 		if ev.MultiValueHeaders {
 			r.MultiValueHeaders = multi
 		}
 		v = r
 	case adapter.SourceALB:
-		r := albResponse{StatusCode: p.status, StatusDescription: statusText(p.status), Body: body}
+		r := albResponse{StatusCode: status, StatusDescription: statusText(status), Body: body}
 		if ev.MultiValueHeaders {
 			r.MultiValueHeaders = multi
 		} else {
@@ -361,7 +406,7 @@ func (p *Protector) httpResponse(ev *adapter.Event, requestID string) []byte {
 		}
 		v = r
 	default:
-		v = v2Response{StatusCode: p.status, Headers: single, Body: body}
+		v = v2Response{StatusCode: status, Headers: single, Body: body}
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

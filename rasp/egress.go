@@ -7,37 +7,6 @@ package rasp
 // resolution and before connect(2), so a refused connection sends no
 // packet, and neither an odd IP spelling nor DNS rebinding can change the
 // address between the check and the connection.
-//
-// # The Lambda Runtime API
-//
-// aws-lambda-go's runtime client is built inside lambda.Start from a clone
-// of http.DefaultTransport (with Proxy set to nil), so after [Protect] it
-// dials through the guard too, and it must keep reaching
-// AWS_LAMBDA_RUNTIME_API while customer code must not: an SSRF to
-// http://127.0.0.1:9001/2018-06-01/runtime/invocation/next would steal the
-// next event. The guard tells them apart this way:
-//
-//   - every guard but one refuses the Lambda API ([Transport],
-//     [HTTPClient], [DialContext], [Dialer], and http.DefaultClient after
-//     [Protect]) unless the policy allows it explicitly;
-//   - http.DefaultTransport after [Protect] (and clones of it, such as the
-//     runtime client's) lets a dial reach the Lambda API only when the
-//     address is dialled exactly as AWS_LAMBDA_RUNTIME_API spells it, the
-//     dial's context carries no invocation (the runtime client uses its
-//     own background context, handlers get the invocation's) and no mark
-//     of a customer-facing guard;
-//   - http.DefaultTransport's Proxy hook, which the runtime client's clone
-//     drops, refuses requests to the Lambda API at the HTTP level unless
-//     they carry aws-lambda-go's User-Agent outside any invocation, so
-//     http.Get and (&http.Client{}).Get of the runtime URL fail even with
-//     a background context.
-//
-// What remains: code that clones http.DefaultTransport itself, sets its
-// Proxy to nil (as the runtime client does) and sends a request to the
-// literal AWS_LAMBDA_RUNTIME_API address with a context not derived from
-// the invocation is indistinguishable from the runtime client and is let
-// through. An SSRF rarely has that shape: the URL comes from the
-// invocation, and so usually does the context.
 
 import (
 	"context"
@@ -49,10 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
 	"github.com/lambda-rasp/lambda-rasp/rules/policy"
@@ -61,9 +28,6 @@ import (
 const (
 	// envRuntimeAPI is the Lambda Runtime API address, host:port.
 	envRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
-	// runtimeUserAgent prefixes the User-Agent of aws-lambda-go's runtime
-	// client.
-	runtimeUserAgent = "aws-lambda-go/"
 	// minSteeringInput is the shortest input considered to steer a URL.
 	minSteeringInput = 3
 	// resolveTimeout bounds the lookup the Proxy hook of
@@ -77,44 +41,6 @@ var stdDefaultTransport = http.DefaultTransport
 
 // baselineEgress decides before any policy is loaded (see guardEgress).
 var baselineEgress = sync.OnceValue(rules.BaselineEgress)
-
-// apiAddr is a parsed AWS_LAMBDA_RUNTIME_API.
-type apiAddr struct {
-	raw string
-	ap  netip.AddrPort
-}
-
-var apiCache atomic.Pointer[apiAddr]
-
-// lambdaAPI returns AWS_LAMBDA_RUNTIME_API as set ("" outside Lambda) and
-// its address. A host name ("localhost:9001") stands for 127.0.0.1.
-func lambdaAPI() (string, netip.AddrPort) {
-	raw := os.Getenv(envRuntimeAPI)
-	if c := apiCache.Load(); c != nil && c.raw == raw {
-		return c.raw, c.ap
-	}
-	c := &apiAddr{raw: raw, ap: parseAPIAddr(raw)}
-	apiCache.Store(c)
-	return c.raw, c.ap
-}
-
-// parseAPIAddr parses host:port; a host name is taken as 127.0.0.1. It
-// returns the zero AddrPort when s is not host:port with a valid port.
-func parseAPIAddr(s string) netip.AddrPort {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil || host == "" {
-		return netip.AddrPort{}
-	}
-	p, err := strconv.ParseUint(port, 10, 16)
-	if err != nil || p == 0 {
-		return netip.AddrPort{}
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		ip = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	}
-	return netip.AddrPortFrom(ip.WithZone(""), uint16(p))
-}
 
 // egressCall is what an HTTP-level guard tells the dial about the request
 // it serves. It travels in the request's context.
@@ -143,6 +69,9 @@ type dialInfo struct {
 	input   *rules.Field
 	checked netip.AddrPort
 	strict  bool
+	// runtime marks a dial of the runtime alias by http.DefaultTransport
+	// or a clone of it: aws-lambda-go's own client.
+	runtime bool
 }
 
 type dialInfoKey struct{}
@@ -182,10 +111,9 @@ func checkDest(ctx context.Context, ip netip.Addr, port uint16, di *dialInfo, to
 	if di == nil {
 		di = &dialInfo{strict: true}
 	}
-	raw, api := lambdaAPI()
-	if tolerant && !di.strict && di.addr != "" && strings.EqualFold(di.addr, raw) && !inInvocation(ctx) &&
-		rules.ClassifyAddr(ip, port, api) == rules.ClassLambdaAPI {
-		return nil // the runtime client
+	_, api := lambdaAPI()
+	if tolerant && di.runtime && rules.ClassifyAddr(ip, port, api) == rules.ClassLambdaAPI {
+		return nil // the runtime client, which alone knows the alias
 	}
 	dec := eg.Decide(rules.EgressDest{IP: ip, Port: port, Host: di.host, Scheme: di.scheme, LambdaAPI: api})
 	if quietAllow(dec, g, di.input) {
@@ -281,11 +209,6 @@ func inputExcerpt(in *rules.Field, dest string) string {
 	return rules.EgressExcerpt(in.Value, i, i+len(host))
 }
 
-func inInvocation(ctx context.Context) bool {
-	_, ok := FromContext(ctx)
-	return ok
-}
-
 // egressControl is the control hook of guarded dialers: it decides on
 // the address about to be connected.
 func egressControl(tolerant bool) func(ctx context.Context, network, address string, c syscall.RawConn) error {
@@ -354,6 +277,13 @@ func withDialInfo(ctx context.Context, addr string, strict bool) context.Context
 func dialFunc(d *net.Dialer, tolerant bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	gd := guardDialer(d, tolerant)
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if tolerant {
+			if real, ok := runtimeDial(addr); ok {
+				ctx = withDialInfo(ctx, real, false)
+				ctx.Value(dialInfoKey{}).(*dialInfo).runtime = true
+				return gd.DialContext(ctx, network, real)
+			}
+		}
 		return gd.DialContext(withDialInfo(ctx, addr, !tolerant), network, addr)
 	}
 }
@@ -593,14 +523,12 @@ func checkRequest(req *http.Request, strict, resolve bool) (_ *egressCall, err e
 	port := portOf(u)
 	call.input = steeringInput(ctx, u, call.urlHost)
 	raw, api := lambdaAPI()
-	runtimeClient := !strict && raw != "" && strings.EqualFold(u.Host, raw) && !inInvocation(ctx) &&
-		strings.HasPrefix(req.Header.Get("User-Agent"), runtimeUserAgent)
+	if !strict && isRuntimeAlias(u.Host) {
+		return call, nil // the runtime client; its dial maps the alias
+	}
 
 	if ip, err := netip.ParseAddr(call.urlHost); err == nil {
 		class := rules.ClassifyAddr(ip, port, api)
-		if runtimeClient && class == rules.ClassLambdaAPI {
-			return call, nil
-		}
 		if !strict && call.input == nil && class != rules.ClassLambdaAPI {
 			// The dial decides, with the same address.
 			return call, nil
@@ -625,7 +553,7 @@ func checkRequest(req *http.Request, strict, resolve bool) (_ *egressCall, err e
 	// (resolve: the Proxy hook, whose dial lets the exact
 	// AWS_LAMBDA_RUNTIME_API spelling through, and foreign base
 	// RoundTrippers, whose dial is not ours).
-	if resolve && !runtimeClient && api.IsValid() && port == api.Port() && strings.EqualFold(u.Host, raw) {
+	if resolve && api.IsValid() && port == api.Port() && strings.EqualFold(u.Host, raw) {
 		dec := eg.Decide(rules.EgressDest{IP: api.Addr(), Port: port, Host: call.urlHost, Scheme: call.scheme, LambdaAPI: api})
 		if err := decideEgress(ctx, eg, g, dec, net.JoinHostPort(u.Hostname(), strconv.Itoa(int(port))), call.input); err != nil {
 			return nil, err
@@ -711,169 +639,10 @@ func steeringInput(ctx context.Context, u *url.URL, host string) *rules.Field {
 	return nil
 }
 
-// indexFold is strings.Index ignoring case, without allocating. It runs
-// on every input of the invocation for every outbound request, so it
-// skips to candidates of sub's first byte (either case) with IndexByte:
-// for an ASCII sub, a window of s that folds to it starts with that byte
-// (a non-ASCII rune folding to an ASCII one is longer, so the window
-// could not have sub's byte length).
-func indexFold(s, sub string) int {
-	n := len(sub)
-	if n == 0 {
-		return 0
-	}
-	c := sub[0]
-	if c >= utf8.RuneSelf {
-		for i := 0; i+n <= len(s); i++ {
-			if strings.EqualFold(s[i:i+n], sub) {
-				return i
-			}
-		}
-		return -1
-	}
-	lower, upper := c|0x20, c&^0x20
-	if !('a' <= lower && lower <= 'z') {
-		lower, upper = c, c
-	}
-	for i := 0; i+n <= len(s); {
-		j := firstOf(s[i:len(s)-n+1], lower, upper)
-		if j < 0 {
-			return -1
-		}
-		i += j
-		if strings.EqualFold(s[i:i+n], sub) {
-			return i
-		}
-		i++
-	}
-	return -1
-}
-
-// firstOf is the index of the first a or b in s, or -1.
-func firstOf(s string, a, b byte) int {
-	i := strings.IndexByte(s, a)
-	if a == b {
-		return i
-	}
-	if i >= 0 {
-		s = s[:i] // b only matters before the first a
-	}
-	if j := strings.IndexByte(s, b); j >= 0 {
-		return j
-	}
-	return i
-}
-
-// protected is what Protect installed.
-type protected struct {
-	orig    *http.Transport   // http.DefaultTransport before Protect
-	t       *http.Transport   // the guarded http.DefaultTransport
-	stdDial bool              // orig dialled with the standard dialer
-	client  http.RoundTripper // http.DefaultClient.Transport before Protect
-}
-
-var (
-	protectMu        sync.Mutex
-	protectedDefault atomic.Pointer[protected]
-	sharedTransport  = sync.OnceValue(func() http.RoundTripper { return Transport(nil) })
-)
-
 // HTTPClient returns a new *http.Client whose transport is the shared
 // [Transport] with http.DefaultTransport's settings. Build clients at init
 // and reuse them; each shares one connection pool. With the AWS SDK for
 // Go v2: config.WithHTTPClient(rasp.HTTPClient()).
 func HTTPClient() *http.Client {
 	return &http.Client{Transport: sharedTransport()}
-}
-
-// Protect installs the egress guard process-wide, for code that uses the
-// default client or transport (http.Get, &http.Client{}, and libraries
-// that clone http.DefaultTransport):
-//
-//   - http.DefaultTransport stays an *http.Transport (aws-lambda-go clones
-//     it for its runtime client) and becomes a guarded clone of itself:
-//     its dials are decided on the resolved address, and its Proxy hook
-//     checks address-literal hosts, input-steered host names (by looking
-//     them up) and requests to the Lambda API;
-//   - http.DefaultClient's transport becomes a [Transport], which also
-//     enforces scheme rules and refuses the Lambda API outright.
-//
-// Dials of http.DefaultTransport know the host name but not the URL's
-// scheme, so scheme restrictions of the policy apply through
-// http.DefaultClient, [HTTPClient] and [Transport] only.
-//
-// The Lambda Runtime API: aws-lambda-go builds its runtime client in
-// lambda.Start from a clone of http.DefaultTransport with no proxy, so
-// that clone must still reach AWS_LAMBDA_RUNTIME_API while customer code
-// must not. Every guard refuses the Lambda API except the dials of
-// http.DefaultTransport and its clones, which let it through only when
-// the address is dialled exactly as AWS_LAMBDA_RUNTIME_API spells it,
-// from a context without an invocation or a customer-facing guard's mark;
-// and the Proxy hook of http.DefaultTransport (which the runtime clone
-// drops) refuses requests to the Lambda API without aws-lambda-go's
-// User-Agent or from within an invocation. Residual limit: code that
-// clones http.DefaultTransport itself, sets its Proxy to nil and requests
-// the literal runtime address with a context not derived from the
-// invocation passes, as the runtime client does.
-//
-// Local agents are destinations like any other: under the embedded
-// default policy, which denies loopback, allow the ones the function uses
-// (AppConfig on 127.0.0.1:2772, Parameters and Secrets on :2773, an
-// OpenTelemetry collector on :4318) with a cidr rule and their ports.
-//
-// Protect does not load a policy. Until the first [Protector] is built
-// (by [Start], [Wrap] or [New]), only the always-denied destinations are
-// refused: metadata, link-local and unspecified addresses and the Lambda
-// API. Call Protect at the top of main, before anything clones
-// http.DefaultTransport; calling it again does nothing. When
-// http.DefaultTransport is not an *http.Transport (another library
-// replaced it), Protect leaves it alone and guards http.DefaultClient only.
-func Protect() {
-	protectMu.Lock()
-	defer protectMu.Unlock()
-	if protectedDefault.Load() != nil {
-		return
-	}
-	if _, ok := http.DefaultClient.Transport.(*guardedTransport); ok {
-		return
-	}
-	orig, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		if http.DefaultClient.Transport == nil {
-			http.DefaultClient.Transport = Transport(http.DefaultTransport)
-		}
-		return
-	}
-	p := &protected{orig: orig, stdDial: orig == stdDefaultTransport || (orig.DialContext == nil && orig.Dial == nil), client: http.DefaultClient.Transport}
-	t := guardTransport(orig, true)
-	proxy := orig.Proxy
-	t.Proxy = func(req *http.Request) (*url.URL, error) {
-		if _, err := checkRequest(req, false, true); err != nil {
-			return nil, err
-		}
-		if proxy == nil {
-			return nil, nil
-		}
-		return proxy(req)
-	}
-	p.t = t
-	protectedDefault.Store(p)
-	if http.DefaultClient.Transport == nil || http.DefaultClient.Transport == http.DefaultTransport {
-		http.DefaultClient.Transport = Transport(orig)
-	} else {
-		http.DefaultClient.Transport = Transport(http.DefaultClient.Transport)
-	}
-	http.DefaultTransport = t
-}
-
-// unprotect undoes Protect, for tests.
-func unprotect() {
-	protectMu.Lock()
-	defer protectMu.Unlock()
-	p := protectedDefault.Swap(nil)
-	if p == nil {
-		return
-	}
-	http.DefaultTransport = p.orig
-	http.DefaultClient.Transport = p.client
 }

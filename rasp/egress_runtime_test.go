@@ -38,6 +38,10 @@ type fakeRuntimeAPI struct {
 	done        chan struct{}
 }
 
+// runtimeUserAgent prefixes the User-Agent of aws-lambda-go's runtime
+// client: the fake Runtime API counts every other caller as foreign.
+const runtimeUserAgent = "aws-lambda-go/"
+
 func newFakeRuntimeAPI(t testing.TB) *fakeRuntimeAPI {
 	t.Helper()
 	f := &fakeRuntimeAPI{got: make(chan struct{}), done: make(chan struct{})}
@@ -116,6 +120,8 @@ func runtimeProbes(ctx context.Context, api string) map[string]string {
 	out["new client, invocation"] = outcome((&http.Client{}).Do(req(ctx, "")))
 	out["new client, runtime user agent, invocation"] = outcome((&http.Client{}).Do(req(ctx, "aws-lambda-go/go1")))
 	out["clone without proxy, invocation"] = outcome((&http.Client{Transport: clone}).Do(req(ctx, "aws-lambda-go/go1")))
+	out["clone without proxy, background, runtime user agent"] = outcome((&http.Client{Transport: clone}).Do(req(context.Background(), "aws-lambda-go/go1")))
+
 	out["HTTPClient"] = outcome(HTTPClient().Do(req(context.Background(), "aws-lambda-go/go1")))
 	lr, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://localhost:"+port+"/2018-06-01/runtime/invocation/next", nil)
 	out["new client, by name"] = outcome((&http.Client{}).Do(lr))
@@ -167,8 +173,12 @@ func TestProtectRuntimeAPI(t *testing.T) {
 	}
 	// The runtime client: aws-lambda-go >= 1.50 clones the default
 	// transport and drops its proxy; older versions used it directly.
+	if got := os.Getenv(envRuntimeAPI); got == api.addr() || !strings.HasSuffix(got, ".invalid:"+api.Listener.Addr().(*net.TCPAddr).AddrPort().String()[strings.LastIndexByte(api.addr(), ':')+1:]) {
+		t.Fatalf("after Protect, %s = %q, want an alias with the same port", envRuntimeAPI, got)
+	}
+	alias := os.Getenv(envRuntimeAPI)
 	runtimeReq := func() *http.Request {
-		r, _ := http.NewRequest(http.MethodGet, "http://"+api.addr()+"/2018-06-01/probe", nil)
+		r, _ := http.NewRequest(http.MethodGet, "http://"+alias+"/2018-06-01/probe", nil)
 		r.Header.Set("User-Agent", "aws-lambda-go/"+"go1.26")
 		return r
 	}
@@ -336,10 +346,29 @@ func TestEgressRuntimeChild(t *testing.T) {
 	if os.Getenv("RASP_EGRESS_CHILD") != "1" {
 		t.Skip("child process of TestProtectWithLambdaStart")
 	}
-	Protect()
+	// Start installs the guard in http.DefaultTransport by itself.
 	Start(func(ctx context.Context, _ json.RawMessage) (map[string]string, error) {
 		return runtimeProbes(ctx, os.Getenv(envRuntimeAPI)), nil
 	}, WithSecurityLog(zap.NewNop()))
+}
+
+func TestWithDefaultTransport(t *testing.T) {
+	for _, tt := range []struct {
+		give []Option
+		want bool // Start calls Protect
+	}{
+		{nil, true},
+		{[]Option{WithDefaultTransport(true)}, true},
+		{[]Option{WithDefaultTransport(false)}, false},
+	} {
+		var o options
+		for _, opt := range tt.give {
+			opt.apply(&o)
+		}
+		if got := !o.keepDefaultTransport; got != tt.want {
+			t.Errorf("options %v: Start protects = %v, want %v", tt.give, got, tt.want)
+		}
+	}
 }
 
 // TestProtectSSRFByName: code using http.DefaultTransport directly gets

@@ -43,8 +43,12 @@ func openVerified(ctx context.Context, name string) (*os.File, error) {
 		}
 		return os.Open(name)
 	}
+
 	// As written: traversal and denied paths, no file system access.
 	reported, err := pathDecision(ctx, g, inputs, "", name, "", "")
+	if err == nil {
+		err = symlinkDecision(ctx, g, inputs, "", name)
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -150,8 +154,10 @@ func fileDecision(ctx context.Context, base, name string) error {
 	if g.engine.Sinks().HasFileDeny() {
 		resolved = resolvePath(joinBase(base, name))
 	}
-	_, err := pathDecision(ctx, g, inputs, base, name, resolved, "")
-	return err
+	if _, err := pathDecision(ctx, g, inputs, base, name, resolved, ""); err != nil {
+		return err
+	}
+	return symlinkDecision(ctx, g, inputs, base, name)
 }
 
 // pathDecision checks name (joined to base, with resolved as its real

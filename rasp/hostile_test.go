@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"runtime"
 	"strings"
 	"testing"
@@ -75,31 +76,31 @@ func TestHostileEvents(t *testing.T) {
 	many.WriteString(`}`)
 	bomb := base64.StdEncoding.EncodeToString([]byte(gzipped(t, strings.Repeat("A", 64<<20))))
 	textPlain := map[string]string{"content-type": "text/plain"}
+	// The default policy fails closed on every incomplete inspection:
+	// HTTP sources get an honest refusal (413 for a limit or the budget),
+	// other sources a typed *BlockedError that loses no record.
 	tests := []struct {
-		name      string
-		give      []byte
-		wantErr   bool // the invocation fails instead of reaching the handler
-		wantBlock bool // a 403 response
-		wantTrunc bool // the handler sees an incomplete (truncated) decision
-		maxAlloc  uint64
+		name       string
+		give       []byte
+		wantErr    bool // the invocation fails (a *BlockedError)
+		wantStatus int  // the response's status; 0 for none
+		maxAlloc   uint64
 	}{
-		{"6 MB body", hostileV2(t, map[string]string{"content-type": "application/json"}, json6MB, false), false, false, true, 64 << 20},
+		{"6 MB body", hostileV2(t, map[string]string{"content-type": "application/json"}, json6MB, false), false, 413, 64 << 20},
 		// A plain JSON event has no body to limit, but each value is
 		// inspected up to max_body_bytes.
-		{"6 MB event of plain JSON", []byte(json6MB), false, false, true, 64 << 20},
-		{"JSON nested 10000 deep", []byte(deep), false, false, true, 16 << 20},
-		{"arrays nested 10000 deep", []byte(deepArr), false, false, true, 16 << 20},
-		{"100000 fields", []byte(many.String()), false, false, true, 64 << 20},
-		{"SQLi after invalid UTF-8 in a query", []byte("{\"version\":\"2.0\",\"rawPath\":\"/\",\"rawQueryString\":\"q=\xff\xfe' OR 1=1--\",\"requestContext\":{\"http\":{\"method\":\"GET\"}}}"), false, true, false, 1 << 20},
-		// What cannot be decoded cannot be inspected: truncated, on_error.
-		{"invalid base64 body", hostileV2(t, textPlain, "!!!not base64%%%", true), false, false, true, 1 << 20},
-		{"gzip bomb (64 MiB of A)", hostileV2(t, map[string]string{"content-type": "text/plain", "content-encoding": "gzip"}, bomb, true), false, false, true, 16 << 20},
-		// The adapter cannot parse it: on_error (allow) lets it through,
-		// and the handler's own decoding fails as it would without us.
-		{"malformed JSON", []byte(`{"version":"2.0","rawPath":"/`), true, false, false, 1 << 20},
-		// Beyond max_body_bytes: inspected up to the limit, flagged
-		// truncated, and on_error (allow in the default policy) decides.
-		{"attack after 5 MB of padding", hostileV2(t, textPlain, strings.Repeat(" ", 5<<20)+"' UNION SELECT password FROM users--", false), false, false, true, 64 << 20},
+		{"6 MB event of plain JSON", []byte(json6MB), true, 0, 64 << 20},
+		{"JSON nested 10000 deep", []byte(deep), true, 0, 16 << 20},
+		{"arrays nested 10000 deep", []byte(deepArr), true, 0, 16 << 20},
+		{"100000 fields", []byte(many.String()), true, 0, 64 << 20},
+		{"SQLi after invalid UTF-8 in a query", []byte("{\"version\":\"2.0\",\"rawPath\":\"/\",\"rawQueryString\":\"q=\xff\xfe' OR 1=1--\",\"requestContext\":{\"http\":{\"method\":\"GET\"}}}"), false, 403, 1 << 20},
+		// What cannot be decoded cannot be inspected: refused.
+		{"invalid base64 body", hostileV2(t, textPlain, "!!!not base64%%%", true), false, 413, 1 << 20},
+		{"gzip bomb (64 MiB of A)", hostileV2(t, map[string]string{"content-type": "text/plain", "content-encoding": "gzip"}, bomb, true), false, 413, 16 << 20},
+		// The adapter cannot parse it: refused as malformed.
+		{"malformed JSON", []byte(`{"version":"2.0","rawPath":"/`), true, 0, 1 << 20},
+		// Beyond max_body_bytes: refused, not let through uninspected.
+		{"attack after 5 MB of padding", hostileV2(t, textPlain, strings.Repeat(" ", 5<<20)+"' UNION SELECT password FROM users--", false), false, 413, 64 << 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,12 +109,9 @@ func TestHostileEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			var seen, trunc bool
+			var seen bool
 			h := p.Wrap(lambda.NewHandler(func(ctx context.Context, _ json.RawMessage) (string, error) {
 				seen = true
-				if inv, ok := FromContext(ctx); ok {
-					trunc = inv.Decision.Truncated
-				}
 				return "ok", nil
 			}))
 			var before, after runtime.MemStats
@@ -122,17 +120,21 @@ func TestHostileEvents(t *testing.T) {
 			out, err := h.Invoke(lambdaCtx("hostile"), tt.give)
 			runtime.ReadMemStats(&after)
 			alloc := after.TotalAlloc - before.TotalAlloc
-			blocked := strings.Contains(string(out), `"statusCode":403`)
+			var resp struct {
+				StatusCode int `json:"statusCode"`
+			}
+			_ = json.Unmarshal(out, &resp)
 			st := p.Stats()
-			t.Logf("handler reached=%v truncated=%v blocked=%v err=%v internal-errors=%d allocated=%d KiB", seen, trunc, blocked, err, st.InternalErrors, alloc>>10)
-			if seen && trunc != tt.wantTrunc {
-				t.Errorf("decision truncated = %v, want %v", trunc, tt.wantTrunc)
+			t.Logf("handler reached=%v status=%d err=%v internal-errors=%d allocated=%d KiB", seen, resp.StatusCode, err, st.InternalErrors, alloc>>10)
+			if seen {
+				t.Errorf("the handler ran on an event inspected incompletely or blocked")
 			}
-			if (err != nil) != tt.wantErr {
-				t.Errorf("Invoke() error = %v, want error %v", err, tt.wantErr)
+			var be *BlockedError
+			if (err != nil) != tt.wantErr || err != nil && !errors.As(err, &be) {
+				t.Errorf("Invoke() error = %v, want a *BlockedError %v", err, tt.wantErr)
 			}
-			if blocked != tt.wantBlock {
-				t.Errorf("blocked = %v, want %v (response %.200s)", blocked, tt.wantBlock, out)
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status = %d, want %d (response %.200s)", resp.StatusCode, tt.wantStatus, out)
 			}
 			if alloc > tt.maxAlloc+uint64(len(tt.give)) {
 				t.Errorf("allocated %d bytes for a %d byte event, want at most %d beyond the event", alloc, len(tt.give), tt.maxAlloc)

@@ -26,6 +26,8 @@ type options struct {
 	socket       string
 	function     string
 	getenv       func(string) string
+	// keepDefaultTransport keeps [Start] from calling [Protect].
+	keepDefaultTransport bool
 }
 
 // DefaultBlockBody is the body of a block response; {{requestId}} is
@@ -88,4 +90,14 @@ func WithFunctionName(name string) Option {
 // withGetenv replaces os.Getenv, for tests.
 func withGetenv(getenv func(string) string) Option {
 	return optionFunc(func(o *options) { o.getenv = getenv })
+}
+
+// WithDefaultTransport(false) keeps [Start] from installing the egress
+// guard in http.DefaultTransport and http.DefaultClient ([Protect]),
+// which it does by default. Without it, code that uses the default
+// client or transport (http.Get, &http.Client{}, most SDKs) is not
+// guarded; see the README's coverage table. [New] and [Wrap] never call
+// Protect.
+func WithDefaultTransport(guard bool) Option {
+	return optionFunc(func(o *options) { o.keepDefaultTransport = !guard })
 }

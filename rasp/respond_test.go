@@ -221,3 +221,37 @@ func TestStartEntryConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestSerializedFallback checks the fallback for an aws-lambda-go whose
+// handler function cannot be found: invocations run one at a time and
+// each gets its own bytes.
+func TestSerializedFallback(t *testing.T) {
+	p := testProtector(t)
+	next := lambda.NewHandler(func(_ context.Context, ev echoEvent) (echoEvent, error) {
+		runtime.Gosched()
+		return ev, nil
+	})
+	h := &handler{p: p, next: next, call: serialized(next)}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				payload, want := echoPayload(w, i)
+				out, err := h.Invoke(lambdaCtx("r"), payload)
+				runtime.Gosched()
+				if err != nil || string(out) != want {
+					errs <- fmt.Errorf("w%d-i%d: %.60s, %v", w, i, out, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"io"
+	"strings"
 
 	"github.com/lambda-rasp/lambda-rasp/rules"
 )
@@ -26,8 +27,12 @@ func checkSQL(ctx context.Context, dialect, query string) error {
 // every statement: a query in which a request input spans SQL tokens is
 // refused with a *BlockedError before it reaches the database (or only
 // reported, in monitor mode). driverName is the name the driver
-// registered ("sqlite" for modernc.org/sqlite, "mysql", "pgx", ...); it
-// also selects the SQL dialect (see [rules.SQLDialect]).
+// registered ("sqlite" for modernc.org/sqlite, "mysql", "pgx",
+// "sqlserver", ...); it also selects the SQL dialect the statements are
+// lexed in (see [rules.SQLDialect]). A MySQL DSN that sets the
+// NO_BACKSLASH_ESCAPES SQL mode selects that reading of strings; without
+// it, MySQL inputs holding a backslash are judged under both readings,
+// since the mode may be set on the server.
 //
 // Queries are checked against the inputs of the invocation their context
 // comes from: use the Context variants (QueryContext, ExecContext,
@@ -48,14 +53,25 @@ func OpenDB(driverName, dsn string) (*sql.DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		return sql.OpenDB(WrapConnector(c, driverName)), nil
+		return sql.OpenDB(WrapConnector(c, dsnDialect(driverName, dsn))), nil
 	}
-	return sql.OpenDB(&dsnConnector{d: WrapDriver(d, driverName), dsn: dsn}), nil
+	return sql.OpenDB(&dsnConnector{d: WrapDriver(d, dsnDialect(driverName, dsn)), dsn: dsn}), nil
+}
+
+// dsnDialect is driverName, marked for MySQL's NO_BACKSLASH_ESCAPES mode
+// when the DSN sets it (go-sql-driver/mysql: sql_mode=...).
+func dsnDialect(driverName, dsn string) string {
+	if rules.SQLDialect(driverName) == "mysql" && strings.Contains(strings.ToUpper(dsn), "NO_BACKSLASH_ESCAPES") {
+		return "mysql-no-backslash-escapes"
+	}
+	return driverName
 }
 
 // WrapDriver returns d with the SQL guard on its connections, for
 // [sql.Register] under a name of your own. driverName selects the SQL
-// dialect (see [rules.SQLDialect]). Wrapping a wrapped driver returns it
+// dialect (see [rules.SQLDialect]): a driver name, or a dialect name such
+// as "mysql-no-backslash-escapes" (a MySQL server whose sql_mode has
+// NO_BACKSLASH_ESCAPES) or "mssql". Wrapping a wrapped driver returns it
 // unchanged.
 func WrapDriver(d driver.Driver, driverName string) driver.Driver {
 	switch d.(type) {

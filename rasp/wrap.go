@@ -16,6 +16,7 @@ import (
 	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
 	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 	"github.com/lambda-rasp/lambda-rasp/rules"
+	"github.com/lambda-rasp/lambda-rasp/rules/policy"
 )
 
 // errPanic marks a panic recovered in the adapter or the engine.
@@ -194,9 +195,12 @@ func WrapFunc[TIn, TOut any](fn func(context.Context, TIn) (TOut, error), opts .
 }
 
 // Start wraps handler (any signature lambda.Start accepts) and starts the
-// Lambda runtime loop; it does not return. An invalid policy is written to
-// stderr and the process exits with status 1 during init, so Lambda
-// reports an init error and a deployment fails loudly.
+// Lambda runtime loop; it does not return. Before the loop starts it
+// installs the egress guard in http.DefaultTransport and
+// http.DefaultClient ([Protect]) unless [WithDefaultTransport](false) is
+// given. An invalid policy is written to stderr and the process exits
+// with status 1 during init, so Lambda reports an init error and a
+// deployment fails loudly.
 //
 // A handler whose response can be a reader (an io.Reader, a Function URL
 // or API Gateway streaming response, an interface type) keeps it: the
@@ -204,6 +208,13 @@ func WrapFunc[TIn, TOut any](fn func(context.Context, TIn) (TOut, error), opts .
 // wrapper. Such handlers cost one more pass over the event, made by
 // aws-lambda-go to hand the wrapper the payload.
 func Start(handler any, opts ...Option) {
+	var o options
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	if !o.keepDefaultTransport {
+		Protect()
+	}
 	p, err := New(opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -246,6 +257,7 @@ type handler struct {
 // Invoke inspects payload, then blocks or calls the wrapped handler. The
 // bytes returned are the caller's alone.
 func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	restoreRuntimeAPI() // the runtime client has its alias by now
 	if h.call == nil {
 		// Neither next's response nor a block response is shared.
 		return h.invokeBytes(ctx, payload)
@@ -262,6 +274,7 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 // may answer with a reader: the response reaches the runtime loop as the
 // handler returned it.
 func (h *handler) stream(ctx context.Context, ev rawEvent) (io.Reader, error) {
+	restoreRuntimeAPI() // the runtime client has its alias by now
 	r, inv, err := h.respond(ctx, ev)
 	if err != nil {
 		h.p.end(inv)
@@ -382,7 +395,8 @@ func (p *Protector) inspect(ctx context.Context, payload []byte, inv *Invocation
 // is the policy's on_error.
 func (p *Protector) internalError(inv *Invocation, err error) {
 	p.internalErrors.Add(1)
-	inv.Decision = rules.Decision{Action: inv.g.engine.OnError(), Truncated: true, Err: err}
+	why := incompleteReason(err)
+	inv.Decision = rules.Decision{Action: inv.g.engine.OnErrorFor(why), Truncated: true, Err: err, Incomplete: why}
 	p.log.Warn("inspection error", zap.Error(err), zap.String("request_id", inv.RequestID), zap.String("tenant_id", inv.TenantID))
 }
 
@@ -425,6 +439,19 @@ func (p *Protector) report(inv *Invocation) {
 	}
 }
 
+// incompleteReason is the on_error reason of an inspection that could
+// not run: malformed for an event the adapter could not decode, panic for
+// a recovered panic, else as the engine says.
+func incompleteReason(err error) string {
+	switch {
+	case errors.Is(err, adapter.ErrMalformed):
+		return policy.ReasonMalformed
+	case errors.Is(err, errPanic):
+		return policy.ReasonPanic
+	}
+	return rules.IncompleteReason(err)
+}
+
 // reason is a short, payload-free description of an inspection error.
 func reason(err error) string {
 	var pe *rules.PanicError
@@ -433,8 +460,6 @@ func reason(err error) string {
 		return wire.ReasonPanic
 	case errors.Is(err, adapter.ErrMalformed):
 		return wire.ReasonMalformed
-	case errors.Is(err, rules.ErrBudget):
-		return wire.ReasonBudget
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return wire.ReasonCancelled
 	}

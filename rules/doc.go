@@ -27,10 +27,10 @@
 // # Failure semantics
 //
 // An inspection never panics and never runs unbounded. A panicking
-// detector is recovered ([*PanicError]); the time budget (limits.budget)
-// is checked every few fields and its overrun stops inspection
-// ([ErrBudget]); a request the adapter truncated counts the same. In all
-// three cases the policy's on_error decides: allow (fail open, the
-// default) or block (fail closed). A request without matches does not
-// allocate.
+// detector is recovered ([*PanicError]); a cancelled context (the
+// invocation's deadline) stops inspection; a request the adapter truncated
+// counts the same. In these cases the policy's on_error decides, per
+// reason. The time budget (limits.budget) never stops inspection, whose
+// cost the size limits bound: an overrun sets Decision.OverBudget. A
+// request without matches does not allocate.
 package rules

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -31,6 +32,8 @@ type Engine struct {
 	version string // policy.ContentVersion, computed once
 	mode    Mode
 	onError Action // after the policy mode: never more than mode allows
+	// onErrorBy is on_error per reason, after the policy mode.
+	onErrorBy policy.OnErrorActions
 
 	rules    []compiledRule
 	bySource [numSources][]int32 // rule indexes per source, in policy order
@@ -86,6 +89,12 @@ func compile(p *policy.Policy, dets detectorSet) (*Engine, error) {
 		now:     time.Now,
 	}
 	e.onError = capAction(p.OnError, e.mode)
+	e.onErrorBy = policy.OnErrorActions{
+		Limits:    capAction(p.OnErrorBy.Limits, e.mode),
+		Budget:    capAction(p.OnErrorBy.Budget, e.mode),
+		Malformed: capAction(p.OnErrorBy.Malformed, e.mode),
+		Panic:     capAction(p.OnErrorBy.Panic, e.mode),
+	}
 	e.scratch.New = func() any { return detect.NewScratch() }
 
 	var errs policy.Errors
@@ -247,11 +256,11 @@ func leastDisruptive(a, b Mode) Mode {
 }
 
 // Inspect inspects the fields of req and decides. It never panics: a
-// panic in a detector is recovered into Decision.Err ([*PanicError]), and
-// an overrun of the time budget stops inspection with [ErrBudget]; in both
-// cases, and when req.Truncated is set, the policy's on_error decides
+// panic in a detector is recovered into Decision.Err ([*PanicError]); then,
+// and when req.Truncated is set, the policy's on_error decides
 // (a match found so far still counts). A cancelled ctx stops inspection
-// the same way with ctx's error.
+// the same way with ctx's error. An overrun of the time budget does not
+// stop inspection: it sets Decision.OverBudget.
 //
 // At most limits.max_fields fields are inspected; beyond them the
 // decision is truncated. A request without matches does not allocate.
@@ -277,7 +286,8 @@ func (e *Engine) Inspect(ctx context.Context, req *Request) Decision {
 		d.Truncated = true
 	}
 	if d.Truncated || d.Err != nil {
-		d.Action = max(d.Action, e.onError)
+		d.Incomplete = IncompleteReason(d.Err)
+		d.Action = max(d.Action, e.onErrorBy.For(d.Incomplete))
 	}
 	d.Elapsed = e.now().Sub(start)
 	return d
@@ -306,9 +316,11 @@ func (e *Engine) inspect(ctx context.Context, req *Request, sc *detect.Scratch, 
 	}
 	for i := range fields {
 		if i > 0 && i%budgetEvery == 0 {
-			if budget > 0 && e.now().Sub(start) > budget {
-				d.Err, d.Truncated = ErrBudget, true
-				return
+			// Past the budget, inspection goes on to the last field
+			// (its cost is bounded by the size limits): stopping would
+			// hand the tail of the event to whoever pads its head.
+			if budget > 0 && !d.OverBudget && e.now().Sub(start) > budget {
+				d.OverBudget = true
 			}
 			if err := ctx.Err(); err != nil {
 				d.Err, d.Truncated = err, true
@@ -415,6 +427,28 @@ func (r *compiledRule) excluded(path, route string) bool {
 
 // Mode returns the engine's effective global mode (after LAMBDA_RASP_MODE).
 func (e *Engine) Mode() Mode { return e.mode }
+
+// OnErrorFor returns what an incomplete inspection does for reason
+// (policy.ReasonLimits, ReasonBudget, ReasonMalformed, ReasonPanic),
+// after the mode: [ActionAllow], [ActionMonitor] or [ActionBlock].
+func (e *Engine) OnErrorFor(reason string) Action { return e.onErrorBy.For(reason) }
+
+// IncompleteReason returns the on_error reason of an inspection that
+// stopped with err (nil: a limit cut the event): policy.ReasonBudget for
+// a done context (the invocation's deadline), policy.ReasonPanic for a *PanicError and
+// any other error, policy.ReasonLimits for nil.
+func IncompleteReason(err error) string {
+	var pe *PanicError
+	switch {
+	case err == nil:
+		return policy.ReasonLimits
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return policy.ReasonBudget
+	case errors.As(err, &pe):
+		return policy.ReasonPanic
+	}
+	return policy.ReasonPanic
+}
 
 // OnError returns what an internal inspection error does, after the mode:
 // [ActionAllow], [ActionMonitor] (on_error block in monitor mode) or

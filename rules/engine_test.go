@@ -275,19 +275,13 @@ func (c *fakeClock) now() time.Time {
 	return c.t
 }
 
+// TestInspectBudget holds the budget to what it promises: an overrun is
+// reported, never a reason to skip the fields after it, whatever on_error
+// says — padding the head of an event must not hide its tail.
 func TestInspectBudget(t *testing.T) {
-	tests := []struct {
-		name       string
-		onError    string
-		want       Action
-		wantFields int // matches recorded before the budget ran out
-	}{
-		{"fail open", "allow", ActionAllow, 0},
-		{"fail closed", "block", ActionBlock, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := testEngine(t, "version: 1\non_error: "+tt.onError+"\nlimits: {budget: 1ms}\ninputs: [{id: r, detector: evil}]\n")
+	for _, onError := range []string{"allow", "block"} {
+		t.Run("on_error "+onError, func(t *testing.T) {
+			e := testEngine(t, "version: 1\non_error: "+onError+"\nlimits: {budget: 1ms}\ninputs: [{id: r, detector: evil}]\n")
 			clock := &fakeClock{step: 400 * time.Microsecond}
 			e.now = clock.now
 			fields := make([]Field, 100)
@@ -296,17 +290,14 @@ func TestInspectBudget(t *testing.T) {
 			}
 			fields[99].Value = "EVIL at the very end"
 			d := e.Inspect(context.Background(), &Request{Fields: fields})
-			if !errors.Is(d.Err, ErrBudget) {
-				t.Errorf("Inspect() err = %v, want ErrBudget", d.Err)
+			if !d.OverBudget {
+				t.Error("Inspect() OverBudget = false, want true")
 			}
-			if !d.Truncated {
-				t.Error("Inspect() truncated = false, want true")
+			if d.Truncated || d.Err != nil || d.Incomplete != "" {
+				t.Errorf("Inspect() truncated = %v, err = %v, incomplete = %q; want a complete inspection", d.Truncated, d.Err, d.Incomplete)
 			}
-			if d.Action != tt.want {
-				t.Errorf("Inspect() action = %v, want %v", d.Action, tt.want)
-			}
-			if len(d.Matches) != tt.wantFields {
-				t.Errorf("Inspect() matches = %d, want %d (stopped early)", len(d.Matches), tt.wantFields)
+			if len(d.Matches) != 1 || d.Action != ActionBlock {
+				t.Errorf("Inspect() = %v with %d matches, want block with the match in the last field", d.Action, len(d.Matches))
 			}
 		})
 	}

@@ -1,13 +1,8 @@
 package rules
 
 import (
-	"errors"
 	"fmt"
 )
-
-// ErrBudget is the [Decision] error of an inspection that ran out of the
-// policy's time budget (limits.budget) before it inspected every field.
-var ErrBudget = errors.New("rules: inspection time budget exceeded")
 
 // PanicError is the [Decision] error of an inspection during which a
 // detector or matcher panicked. The panic is recovered; the policy's

@@ -51,11 +51,21 @@ type Decision struct {
 	// Elapsed is the wall time the inspection took.
 	Elapsed time.Duration
 	// Truncated reports that inspection did not cover every input
-	// (adapter limits or the time budget).
+	// (adapter limits, or the invocation's deadline).
 	Truncated bool
-	// Err is an internal inspection error (recovered panic, budget
-	// overrun); Action then reflects the policy's on_error.
+	// OverBudget reports that inspection ran past limits.budget. It was
+	// completed all the same: its cost is bounded by the size limits, and
+	// a wall-clock budget that stopped it would let a caller choose which
+	// fields escape (fail open) or make a throttled function refuse
+	// ordinary requests (fail closed).
+	OverBudget bool
+	// Err is an internal inspection error (recovered panic, cancelled
+	// context); Action then reflects the policy's on_error.
 	Err error
+	// Incomplete is why inspection did not cover every input, one of
+	// policy.ReasonLimits, ReasonBudget, ReasonMalformed and ReasonPanic,
+	// or "" when it did; on_error for that reason decided Action.
+	Incomplete string
 }
 
 // Blocked reports whether d refuses the request.

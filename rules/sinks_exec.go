@@ -3,6 +3,7 @@ package rules
 import (
 	"path"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/lambda-rasp/lambda-rasp/rules/internal/shtok"
@@ -19,6 +20,16 @@ const minExecInput = 2
 // In order, it finds:
 //   - RuleExecDeny: sinks.exec denies programs ("exec: deny") and program
 //     is not in its allow list;
+//   - RuleCmdiSink: an input chose the program — it is the program's
+//     path, a part of it with a slash ("/srv/tools/" + "../../bin/sh"),
+//     or the base name of a program that runs code, reaches the network
+//     or rewrites files (sh, python3, curl, find, ...), unless
+//     sinks.exec.allow names the program;
+//   - RuleCmdiSink: an input inside the code an interpreter runs from
+//     its command line (awk's program, sed's script, perl/ruby -e,
+//     python -c, node -e/-p, php -r, lua -e; through busybox or a
+//     launcher too) that is the whole code or holds a byte that can end
+//     a literal or start code there (see codeSafe);
 //   - RuleCmdiSink: program is a shell (sh, bash, dash, zsh, ksh, ash,
 //     mksh, busybox sh; or run by env, timeout, nice, nohup, xargs, ...)
 //     with -c, and an input of at least 2 bytes
@@ -36,6 +47,12 @@ func (s *Sinks) CheckCommand(program string, args []string, inputs []Field) Sink
 	}
 	if s.execDeny && !s.execAllowed(program) {
 		return found(s.execMode, RuleExecDeny, "program not allowed", nil, 0, 0)
+	}
+	if in := programFromInput(program, inputs); in != nil && !s.execAllowed(program) {
+		return found(s.execMode, RuleCmdiSink, "input chooses the program", in, 0, len(in.Value))
+	}
+	if r := s.checkCode(program, args, inputs); r.Matched() {
+		return r
 	}
 	script, scriptArg := shellScript(program, args)
 	if scriptArg >= 0 {
@@ -181,9 +198,10 @@ func (s *Sinks) checkScript(script string, inputs []Field) SinkResult {
 			shTokens.Put(buf)
 		}
 	}()
+	var seen dedupe
 	for i := range inputs {
 		v := inputs[i].Value
-		if len(v) < minExecInput || len(v) > len(script) {
+		if len(v) < minExecInput || len(v) > len(script) || !strings.Contains(script, v) || seen.skip(v) {
 			continue
 		}
 		var rule, reason string

@@ -17,12 +17,20 @@ const minPathInput = 2
 // the absolute path of the file with symlinks followed, or "" when
 // unknown; the rasp package resolves it before calling.
 //
-// In order, it finds:
-//   - RuleTraversalSink: an input of at least 2 bytes found in name
-//     contains a ".." element and the cleaned path leaves the directory
-//     the input was joined to (base, or the directory part of name before
-//     the input: "/srv/assets/" for "/srv/assets/"+input); or an absolute
-//     input is the whole path (give or take a file extension);
+// Paths are compared as opened: an input is also correlated in its
+// cleaned form, since filepath.Join, path.Join and filepath.Clean remove
+// the ".." elements that made it escape, and in its URL-decoded forms
+// (an application may unescape it before use). In order, it finds:
+//   - RuleTraversalSink: an input of at least 2 bytes that, cleaned,
+//     climbs above the directory it is joined to ("../../etc/passwd",
+//     "a/../../x", "..%2f..%2fetc%2fpasswd", "/../etc") and whose rest
+//     ends the cleaned path or resolved — whatever directory it was
+//     joined to; or, found verbatim in name, contains a ".." element and
+//     the cleaned path leaves the directory the input was joined to
+//     (base, or the directory part of name before the input:
+//     "/srv/assets/" for "/srv/assets/"+input); or leads into /proc
+//     ("proc/self/root/etc/passwd" joined to "/"); or, absolute, is the
+//     whole path (give or take a file extension);
 //   - RuleFileDeny: the cleaned path, or resolved, matches a
 //     sinks.files.deny glob and no sinks.files.allow glob. Each form is
 //     judged on its own, so an allow entry exempts a symlinked path only
@@ -42,36 +50,47 @@ func (s *Sinks) CheckPath(base, name, resolved string, inputs []Field) SinkResul
 	// occurrences examined (each cleans a directory), past which the
 	// path is refused.
 	joined, budget := "", maxPathChecks
+	var formsBuf [1 + maxPathDecodes]string
 	for i := range inputs {
-		v := inputs[i].Value
-		if len(v) < minPathInput || len(v) > len(name) {
+		if len(inputs[i].Value) < minPathInput {
 			continue
 		}
-		abs := v[0] == '/'
-		if !abs && !hasDotDot(v) {
-			continue
-		}
-		var reason string
-		seen := 0
-		occurrences(name, v, func(at int) bool {
-			if seen++; seen > maxPathOccurrences {
-				return true // stop examining this input; the path budget bounds the rest
+		for _, v := range pathForms(formsBuf[:0], inputs[i].Value) {
+			abs := v[0] == '/'
+			dots := hasDotDot(v)
+			proc := strings.Contains(v, "proc/")
+			if !abs && !dots && !proc {
+				continue
 			}
-			if budget == 0 {
-				// Only a crafted request puts this many inputs with
-				// ".." in one path: refuse rather than skip the rest.
-				reason = "too many inputs in the path"
-				return true
-			}
-			budget--
 			if joined == "" {
 				joined = joinClean(base, name)
 			}
-			reason = traversal(base, name, joined, at, at+len(v))
-			return reason != ""
-		})
-		if reason != "" {
-			return found(s.fileMode, RuleTraversalSink, reason, &inputs[i], 0, len(v))
+			// As opened: the input joined and cleaned by the
+			// application no longer appears in the path.
+			reason := cleanedEscape(v, joined, resolved)
+			if reason == "" && proc && (intoProc(v, joined) || resolved != "" && intoProc(v, resolved)) {
+				reason = "input leads into /proc"
+			}
+			if reason == "" && (abs || dots) && len(v) <= len(name) {
+				seen := 0
+				occurrences(name, v, func(at int) bool {
+					if seen++; seen > maxPathOccurrences {
+						return true // stop examining this input; the path budget bounds the rest
+					}
+					if budget == 0 {
+						// Only a crafted request puts this many inputs with
+						// ".." in one path: refuse rather than skip the rest.
+						reason = "too many inputs in the path"
+						return true
+					}
+					budget--
+					reason = traversal(base, name, joined, at, at+len(v))
+					return reason != ""
+				})
+			}
+			if reason != "" {
+				return found(s.fileMode, RuleTraversalSink, reason, &inputs[i], 0, len(inputs[i].Value))
+			}
 		}
 	}
 	if len(s.fileDeny) == 0 {

@@ -9,58 +9,84 @@ import (
 )
 
 const (
-	// minSQLInput is the shortest input the SQL guard correlates.
-	minSQLInput = 3
 	// minSQLTokens is how many tokens an input must span to be an
 	// injection by itself (when one of them is not a literal).
 	minSQLTokens = 4
+	// minSQLExpression is the shortest input whose own two or three
+	// tokens, an operator or keyword among them, make it code ("1|1");
+	// shorter inputs are judged only by the literals and comments they
+	// open or close.
+	minSQLExpression = 3
 )
 
 // SQLDialect returns the SQL dialect name CheckSQL uses for a
-// database/sql driver name: "mysql", "postgres", "sqlite" or "generic".
+// database/sql driver name: "mysql", "mysql-no-backslash-escapes",
+// "postgres", "sqlite", "mssql" or "generic".
 func SQLDialect(driverName string) string { return sqltok.ParseDialect(driverName).String() }
 
 // CheckSQL reports whether the SQL statement query, about to run on a
-// database of the given dialect ("mysql", "postgres", "sqlite", a driver
-// name such as "pgx" or "sqlite3", anything else for generic SQL), holds
-// one of inputs as code rather than as data.
+// database of the given dialect ("mysql", "mysql-no-backslash-escapes",
+// "postgres", "sqlite", "mssql", a driver name such as "pgx" or
+// "sqlite3", anything else for generic SQL), holds one of inputs as code
+// rather than as data.
 //
-// For every input of at least 3 bytes found verbatim in query, the
-// statement is tokenized (parentheses dropped) and the tokens the input
-// overlaps are examined. It is an injection (RuleSQLiSink) when they are
-//   - 4 or more, one of them neither a literal nor a comma, unless they
-//     form a benign ORDER BY list ("name DESC, 2 LIMIT 10");
-//   - 3 after a WHERE or HAVING, forming a tautology: "x OR y", or a
-//     comparison of two literals or two names ("'1'='1", "1 = 1");
-//   - fewer than 4 with a comment the input opens that swallows the rest
-//     of the statement ("1 --", "admin'#", "1 /*").
+// The statement is lexed as the database reads it (MySQL backslash
+// escapes, PostgreSQL E'...' and dollar-quoted strings, SQL Server
+// [brackets], nested comments, ...), parentheses dropped, and for every
+// input found verbatim the tokens it overlaps are examined. It is an
+// injection (RuleSQLiSink) when
+//   - it spans 4 or more tokens, one of them neither a literal nor a
+//     comma, unless they form a benign ORDER BY list ("name DESC, 2
+//     LIMIT 10");
+//   - it spans 3 tokens after a WHERE or HAVING forming a tautology:
+//     "x OR y", or a comparison of two literals or two names ("'1'='1",
+//     "1 = 1");
+//   - it opens a comment that swallows the rest of the statement ("1 --",
+//     "admin'#", "'#");
+//   - it closes or opens a string, quoted name or comment and carries
+//     something beyond it ("'#", "x' OR", "*/ OR"), or changes where the
+//     literal it sits in ends (a lone "\" before the closing quote in
+//     MySQL);
+//   - of 3 bytes or more, it is two or three whole tokens with an
+//     operator or keyword among them ("1|1", "1 OR 2"), a signed number
+//     ("-1") and an ORDER BY list excepted.
 //
-// An input that stays inside one string literal, a number, or a
-// parameterised query (where inputs never appear in the text) never
-// trips. When no input is contained in query, CheckSQL costs one
-// strings.Contains per input and does not allocate.
+// Inputs of any length are examined; a 1-byte input can only change
+// where a literal ends (a backslash). On MySQL, whose
+// NO_BACKSLASH_ESCAPES mode may be set on the server where no client
+// sees it, an input holding a backslash is examined under both readings.
+// An input that stays inside one literal, a number, or a parameterised
+// query (where inputs never appear in the text) never trips. When no
+// input is contained in query, CheckSQL costs one strings.Contains per
+// input and does not allocate.
 func (s *Sinks) CheckSQL(dialect, query string, inputs []Field) SinkResult {
 	if s == nil || s.sqlMode == ModeOff {
 		return SinkResult{}
 	}
-	var st sqlStatement
+	d := sqltok.ParseDialect(dialect)
+	var st, alt sqlStatement
 	defer st.release()
+	defer alt.release()
+	var seen dedupe
 	for i := range inputs {
 		v := inputs[i].Value
-		if len(v) < minSQLInput || len(v) > len(query) || !strings.Contains(query, v) {
+		if !sqlCandidate(v, d) || len(v) > len(query) || !strings.Contains(query, v) {
+			continue
+		}
+		if seen.skip(v) {
 			continue
 		}
 		if st.buf == nil {
 			// Lex once, on the first input found, for every occurrence
 			// of every input.
-			st.lex(query, sqltok.ParseDialect(dialect))
+			st.lex(query, d)
 		}
-		var reason string
-		if _, capped := occurrences(query, v, func(at int) bool {
-			reason = st.injection(at, at+len(v))
-			return reason != ""
-		}); capped {
-			reason = reasonTooMany
+		reason := st.examine(v)
+		if ad, ok := d.Alternate(); ok && reason == "" && strings.IndexByte(v, '\\') >= 0 {
+			if alt.buf == nil {
+				alt.lex(query, ad)
+			}
+			reason = alt.examine(v)
 		}
 		if reason != "" {
 			return found(s.sqlMode, RuleSQLiSink, reason, &inputs[i], 0, len(v))
@@ -69,11 +95,45 @@ func (s *Sinks) CheckSQL(dialect, query string, inputs []Field) SinkResult {
 	return SinkResult{}
 }
 
+// sqlCandidate reports whether v could change a statement's structure
+// in dialect d: any input of 3 bytes or more; a 2-byte input only with a
+// byte that opens or closes a literal or comment; a 1-byte input only
+// when it is a backslash that escapes a closing quote.
+func sqlCandidate(v string, d sqltok.Dialect) bool {
+	switch len(v) {
+	case 0:
+		return false
+	case 1:
+		return v[0] == '\\' && d.Backslash()
+	case 2:
+		return strings.ContainsAny(v, sqlDelimiters)
+	}
+	return true
+}
+
+// sqlDelimiters are the bytes that open, close or escape a literal or a
+// comment in some dialect.
+const sqlDelimiters = "'\"`[]$\\-#/*\n\r;"
+
+// examine returns why one of v's occurrences in the statement is an
+// injection, or "".
+func (st *sqlStatement) examine(v string) string {
+	var reason string
+	if _, capped := occurrences(st.q, v, func(at int) bool {
+		reason = st.injection(at, at+len(v))
+		return reason != ""
+	}); capped {
+		reason = reasonTooMany
+	}
+	return reason
+}
+
 // sqlStatement is a statement lexed for analysis: its tokens without
 // parentheses, which carry no meaning for the heuristics and would let
 // "((((" pad an injection.
 type sqlStatement struct {
 	q    string
+	d    sqltok.Dialect
 	toks []sqltok.Token
 	// where is the index of the first WHERE or HAVING, or len(toks).
 	where int
@@ -88,7 +148,7 @@ var sqlTokens = sync.Pool{New: func() any { s := make([]sqltok.Token, 0, 128); r
 // lex fills st with the tokens of q.
 func (st *sqlStatement) lex(q string, d sqltok.Dialect) {
 	st.buf = sqlTokens.Get().(*[]sqltok.Token)
-	st.q, st.toks = q, (*st.buf)[:0]
+	st.q, st.d, st.toks = q, d, (*st.buf)[:0]
 	lx := sqltok.NewLexer(q, d)
 	st.where = -1
 	for {
@@ -149,11 +209,173 @@ func (st *sqlStatement) injection(a, b int) string {
 		return "tautology"
 	}
 	for _, t := range toks {
-		if (t.Kind == sqltok.LineComment || t.Kind == sqltok.BlockComment) && t.Start >= a && t.End > b {
+		// A short input must carry something before the comment it
+		// opens: "--" or "#" alone equal too many constant comments.
+		if isComment(t.Kind) && t.Start >= a && t.End > b && (b-a >= minSQLExpression || t.Start > a) {
 			return "comment truncates the query"
 		}
 	}
+	if (breaksOut(q, toks, a, b) || st.endsComment(first, a, b)) && !st.escapedAt(a, b) {
+		return "input breaks out of a literal"
+	}
+	if len(toks) == 1 && st.movesLiteralEnd(toks[0], a, b) && !st.escapedAt(a, b) {
+		return "input moves the end of a literal"
+	}
+	if b-a >= minSQLExpression && toks[0].Start >= a && toks[len(toks)-1].End <= b &&
+		expression(q, toks) && !st.benignOrderBy(first, toks) {
+		return "input spans SQL tokens"
+	}
 	return ""
+}
+
+// quoted reports whether k is delimited by bytes that an input can
+// remove or add: a quoted literal or name, or a comment.
+func quoted(k sqltok.Kind) bool {
+	switch k {
+	case sqltok.String, sqltok.DoubleQuoted, sqltok.QuotedIdentifier, sqltok.DollarString:
+		return true
+	}
+	return isComment(k)
+}
+
+func isComment(k sqltok.Kind) bool { return k == sqltok.LineComment || k == sqltok.BlockComment }
+
+// breaksOut reports whether the input at q[a:b] holds one end of a
+// quoted token but not the other (it opens or closes a string, a quoted
+// name or a comment) and carries something besides blanks outside that
+// token: "x' OR", "'#", "*/ OR 1".
+func breaksOut(q string, toks []sqltok.Token, a, b int) bool {
+	for _, t := range toks {
+		if !quoted(t.Kind) {
+			continue
+		}
+		inside := t.Start >= a && t.End <= b
+		around := t.Start <= a && t.End >= b
+		if inside || around {
+			continue
+		}
+		// The part of the input outside t.
+		var out string
+		if t.Start < a {
+			out = q[t.End:b]
+		} else {
+			out = q[a:t.Start]
+		}
+		if strings.TrimLeft(out, " \t\n\r\f\v") != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// endsComment reports whether the input at q[a:b] starts with the line
+// break that ends the line comment before it, and carries code after it.
+// The comment's token stops before the break, so it does not overlap
+// the input.
+func (st *sqlStatement) endsComment(first, a, b int) bool {
+	if first == 0 || st.toks[first-1].Kind != sqltok.LineComment || st.toks[first-1].End != a {
+		return false
+	}
+	return strings.TrimLeft(st.q[a:b], " \t\n\r\f\v") != ""
+}
+
+// literalBytes are the bytes that can move the end of a quoted token.
+const literalBytes = "'\"`]$*/\\\n\r"
+
+// movesLiteralEnd reports whether the input at q[a:b], inside the quoted
+// token t (after its opening delimiter), decides where t ends: read with
+// the input replaced by neutral bytes, t would end elsewhere. A lone
+// backslash before the closing quote in MySQL does that, and so does
+// an unbalanced "$tag$".
+func (st *sqlStatement) movesLiteralEnd(t sqltok.Token, a, b int) bool {
+	if !quoted(t.Kind) || t.Start >= a || t.End < b || !strings.ContainsAny(st.q[a:b], literalBytes) {
+		return false
+	}
+	masked := []byte(st.q[t.Start:])
+	for i := a - t.Start; i < b-t.Start; i++ {
+		masked[i] = 'a'
+	}
+	lx := sqltok.NewLexer(string(masked), st.d)
+	nt, ok := lx.Next()
+	return !ok || nt.Start != 0 || t.Start+nt.End != t.End
+}
+
+// escapedAt reports whether the input at q[a:b] is part of its own
+// escaped form: "'s" is found inside the literal for "it's" when the application
+// escaped the input "'s" properly, one byte after where the escaped form
+// starts. Quotes doubled and, where the dialect has them, backslash
+// escapes are tried.
+func (st *sqlStatement) escapedAt(a, b int) bool {
+	v := st.q[a:b]
+	if !strings.ContainsAny(v, "'\"`]\\") {
+		return false
+	}
+	forms := [...]string{
+		strings.ReplaceAll(v, "'", "''"),
+		strings.ReplaceAll(v, `"`, `""`),
+		strings.ReplaceAll(v, "`", "``"),
+		strings.ReplaceAll(v, "]", "]]"),
+		"",
+	}
+	if st.d.Backslash() {
+		forms[4] = strings.NewReplacer(`\`, `\\`, `'`, `\'`, `"`, `\"`).Replace(v)
+	}
+	for _, f := range forms {
+		if f == "" || f == v {
+			continue
+		}
+		// An occurrence of f that starts at most len(f)-len(v) bytes
+		// before a and covers [a, b).
+		from := a - (len(f) - len(v))
+		if from < 0 {
+			from = 0
+		}
+		to := b + (len(f) - len(v))
+		if to > len(st.q) {
+			to = len(st.q)
+		}
+		w := st.q[from:to]
+		for off := 0; ; {
+			j := strings.Index(w[off:], f)
+			if j < 0 {
+				break
+			}
+			if p := from + off + j; p <= a && p+len(f) >= b && st.inLiteral(p, p+len(f)) {
+				return true
+			}
+			off += j + 1
+		}
+	}
+	return false
+}
+
+// inLiteral reports whether q[a:b] lies strictly inside one quoted
+// token, between its delimiters.
+func (st *sqlStatement) inLiteral(a, b int) bool {
+	i := sort.Search(len(st.toks), func(i int) bool { return st.toks[i].End > a })
+	if i == len(st.toks) {
+		return false
+	}
+	t := st.toks[i]
+	return quoted(t.Kind) && t.Start < a && t.End > b
+}
+
+// expression reports whether toks (all of one input) hold an operator,
+// a keyword, a statement separator or a byte no rule knows: the input is
+// code. A signed number ("-1", "+2") is data.
+func expression(q string, toks []sqltok.Token) bool {
+	if len(toks) == 2 && toks[0].Kind == sqltok.Operator && toks[1].Kind == sqltok.Number && toks[0].End == toks[1].Start {
+		if op := toks[0].Text(q); op == "-" || op == "+" {
+			return false
+		}
+	}
+	for _, t := range toks {
+		switch t.Kind {
+		case sqltok.Operator, sqltok.Keyword, sqltok.Semicolon, sqltok.Unknown, sqltok.Variable:
+			return true
+		}
+	}
+	return false
 }
 
 // harmful reports whether toks holds a token other than a literal or a

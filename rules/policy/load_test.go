@@ -146,7 +146,7 @@ func TestLoadDefaultPath(t *testing.T) {
 
 func TestDefaultPolicy(t *testing.T) {
 	p := Default()
-	if p.Mode != ModeBlock || p.OnError != ActionAllow || p.Name != "default" {
+	if p.Mode != ModeBlock || p.OnError != ActionBlock || p.OnErrorBy != failClosed() || p.Name != "default" {
 		t.Errorf("Default() = mode %v on_error %v name %q", p.Mode, p.OnError, p.Name)
 	}
 	detectors := map[string]bool{}

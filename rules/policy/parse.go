@@ -87,7 +87,7 @@ func Parse(name string, data []byte) (pol *Policy, err error) {
 		}
 		return nil, Errors{{File: name, Line: max(line, 1), Col: 1, Msg: "more than one YAML document"}}
 	}
-	pol = &Policy{File: name, Mode: ModeBlock, OnError: ActionAllow, Limits: DefaultLimits()}
+	pol = &Policy{File: name, Mode: ModeBlock, OnError: ActionBlock, OnErrorBy: failClosed(), Limits: DefaultLimits()}
 	p.policy(&doc, pol)
 	if len(p.errs) > 0 {
 		slices.SortStableFunc(p.errs, func(a, b *Error) int {
@@ -363,18 +363,7 @@ func (p *parser) policy(doc *yaml.Node, pol *Policy) {
 				pol.Mode = m
 			}
 		},
-		"on_error": func(_, v *yaml.Node) {
-			s, ok := p.strictStr(v, "on_error")
-			switch {
-			case !ok:
-			case s == "allow":
-				pol.OnError = ActionAllow
-			case s == "block":
-				pol.OnError = ActionBlock
-			default:
-				p.errorf(v, "on_error: unknown value %q (want allow or block)", s)
-			}
-		},
+		"on_error":   func(_, v *yaml.Node) { p.onError(v, pol) },
 		"limits":     func(_, v *yaml.Node) { p.limits(v, &pol.Limits) },
 		"inputs":     func(_, v *yaml.Node) { inputsNode = v },
 		"exclusions": func(_, v *yaml.Node) { exclNode = v },
@@ -422,6 +411,48 @@ func (p *parser) policy(doc *yaml.Node, pol *Policy) {
 			}
 		})
 	}
+}
+
+// onError parses on_error: "allow" or "block" for every reason, or a
+// mapping from reasons (limits, budget, malformed, panic) to allow or
+// block, in which a reason left out blocks.
+func (p *parser) onError(v *yaml.Node, pol *Policy) {
+	action := func(v *yaml.Node, what string) (Action, bool) {
+		s, ok := p.strictStr(v, what)
+		switch {
+		case !ok:
+		case s == "allow":
+			return ActionAllow, true
+		case s == "block":
+			return ActionBlock, true
+		default:
+			p.errorf(v, "%s: unknown value %q (want allow or block)", what, s)
+		}
+		return ActionAllow, false
+	}
+	if v.Kind != yaml.MappingNode {
+		if a, ok := action(v, "on_error"); ok {
+			pol.OnError = a
+			pol.OnErrorBy = OnErrorActions{Limits: a, Budget: a, Malformed: a, Panic: a}
+		}
+		return
+	}
+	by := failClosed()
+	set := func(dst *Action, what string) func(_, v *yaml.Node) {
+		return func(_, v *yaml.Node) {
+			if a, ok := action(v, what); ok {
+				*dst = a
+			}
+		}
+	}
+	p.fields(v, "on_error", map[string]func(k, v *yaml.Node){
+		ReasonLimits:    set(&by.Limits, "on_error.limits"),
+		ReasonBudget:    set(&by.Budget, "on_error.budget"),
+		ReasonMalformed: set(&by.Malformed, "on_error.malformed"),
+		ReasonPanic:     set(&by.Panic, "on_error.panic"),
+	})
+	pol.OnErrorBy = by
+	pol.OnError = by.Panic
 }
 
 func (p *parser) limits(n *yaml.Node, l *Limits) {

@@ -109,6 +109,32 @@ func TestParseGood(t *testing.T) {
 	}
 }
 
+func TestParseOnError(t *testing.T) {
+	tests := []struct {
+		give string
+		want OnErrorActions
+	}{
+		{"on_error: allow", OnErrorActions{}},
+		{"on_error: block", failClosed()},
+		{"on_error: {limits: allow}", OnErrorActions{Limits: ActionAllow, Budget: ActionBlock, Malformed: ActionBlock, Panic: ActionBlock}},
+		{"on_error: {panic: allow, malformed: allow}", OnErrorActions{Limits: ActionBlock, Budget: ActionBlock}},
+	}
+	for _, tt := range tests {
+		p, err := Parse("p.yaml", []byte("version: 1\n"+tt.give+"\n"))
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tt.give, err)
+		}
+		if p.OnErrorBy != tt.want || p.OnError != tt.want.Panic {
+			t.Errorf("Parse(%q): OnErrorBy = %+v, OnError = %v, want %+v", tt.give, p.OnErrorBy, p.OnError, tt.want)
+		}
+	}
+	for _, bad := range []string{"on_error: maybe", "on_error: {limits: maybe}", "on_error: {cost: allow}"} {
+		if _, err := Parse("p.yaml", []byte("version: 1\n"+bad+"\n")); err == nil {
+			t.Errorf("Parse(%q) accepted", bad)
+		}
+	}
+}
+
 func TestParseDefaults(t *testing.T) {
 	p, err := Parse("min.yaml", []byte("version: 1\nmode: monitor\ninputs:\n  - {id: a, detector: sqli}\n"))
 	if err != nil {
@@ -117,8 +143,8 @@ func TestParseDefaults(t *testing.T) {
 	if got, want := p.Limits, DefaultLimits(); got != want {
 		t.Errorf("Limits = %+v, want %+v", got, want)
 	}
-	if p.OnError != ActionAllow {
-		t.Errorf("OnError = %v, want allow", p.OnError)
+	if p.OnError != ActionBlock || p.OnErrorBy != failClosed() {
+		t.Errorf("OnError = %v, %+v, want block for every reason", p.OnError, p.OnErrorBy)
 	}
 	if p.Egress.Default != "allow" {
 		t.Errorf("Egress.Default = %q, want allow", p.Egress.Default)

@@ -19,9 +19,16 @@ type Policy struct {
 	Version int
 	// Mode is the global enforcement mode; rules may override it.
 	Mode Mode
-	// OnError is what an internal inspection error does: [ActionAllow]
-	// (fail open, the default) or [ActionBlock] (fail closed).
+	// OnError is what a failed check does where no reason applies (a
+	// sink check that panicked): [ActionBlock] (fail closed, the default)
+	// or [ActionAllow]; the scalar on_error sets it, the mapping form sets
+	// it to the panic reason's action.
 	OnError Action
+	// OnErrorBy is what an incomplete inspection does, per reason; every
+	// reason blocks unless on_error says otherwise, so that no request an
+	// attacker shapes (too many fields, too costly, undecodable) is let
+	// through uninspected.
+	OnErrorBy OnErrorActions
 	// Limits bound what the adapters extract and how long inspection runs.
 	Limits Limits
 	// Inputs are the input rules, in file order.
@@ -103,7 +110,8 @@ type Limits struct {
 	MaxDepth int
 	// MaxFields is the most fields extracted from one event (default 2048).
 	MaxFields int
-	// Budget is the inspection time budget per event (default 2ms).
+	// Budget is the target inspection time per event (default 2ms); an
+	// overrun is reported (rules.Decision.OverBudget), never a reason to stop.
 	Budget time.Duration
 }
 
@@ -191,4 +199,39 @@ type TestWant struct {
 	// Rules are the rule ids expected to match (each at least once); no
 	// other rule may match.
 	Rules []string
+}
+
+// The reasons an inspection is incomplete, the keys of on_error.
+const (
+	ReasonLimits    = "limits"    // a limit (fields, depth, body bytes) cut the event
+	ReasonBudget    = "budget"    // the invocation's deadline ended inspection
+	ReasonMalformed = "malformed" // the event or a body could not be decoded
+	ReasonPanic     = "panic"     // inspection failed (a recovered panic)
+)
+
+// OnErrorActions is what an incomplete inspection does, per reason:
+// [ActionAllow] (fail open) or [ActionBlock] (fail closed).
+type OnErrorActions struct {
+	Limits, Budget, Malformed, Panic Action
+}
+
+// For returns the action for reason (one of the Reason constants); an
+// unknown reason gets the most disruptive action of the four.
+func (o OnErrorActions) For(reason string) Action {
+	switch reason {
+	case ReasonLimits:
+		return o.Limits
+	case ReasonBudget:
+		return o.Budget
+	case ReasonMalformed:
+		return o.Malformed
+	case ReasonPanic:
+		return o.Panic
+	}
+	return max(o.Limits, o.Budget, o.Malformed, o.Panic)
+}
+
+// failClosed blocks on every reason: the default.
+func failClosed() OnErrorActions {
+	return OnErrorActions{Limits: ActionBlock, Budget: ActionBlock, Malformed: ActionBlock, Panic: ActionBlock}
 }

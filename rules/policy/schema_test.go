@@ -196,6 +196,7 @@ func TestSchemaCoversTypes(t *testing.T) {
 	// Keys whose name differs from the snake_case field name, per level.
 	renames := map[string]map[string]string{
 		"exclusions/[]": {"Route": "when"},
+		"":              {"OnErrorBy": "on_error"}, // the mapping form of on_error
 	}
 	// Schema keys with no field of their own.
 	aliases := map[string]map[string]bool{

@@ -129,7 +129,7 @@ func explain(w io.Writer, eng *rules.Engine, ev *adapter.Event, d rules.Decision
 	}
 	trunc := ""
 	if ev.Request.Truncated {
-		trunc = " (truncated at a limit: on_error applies)"
+		trunc = " (truncated at a limit)"
 	}
 	fmt.Fprintf(w, "fields:  %d%s\n", len(ev.Request.Fields), trunc)
 
@@ -168,6 +168,9 @@ func explain(w io.Writer, eng *rules.Engine, ev *adapter.Event, d rules.Decision
 	}
 	if d.Err != nil {
 		fmt.Fprintf(w, "error:   %v\n", d.Err)
+	}
+	if d.Incomplete != "" {
+		fmt.Fprintf(w, "incomplete: %s (on_error %s: %s)\n", d.Incomplete, d.Incomplete, eng.OnErrorFor(d.Incomplete))
 	}
 	fmt.Fprintf(w, "action:  %s\n", d.Action)
 }

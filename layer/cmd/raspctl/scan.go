@@ -110,7 +110,10 @@ type scanResult struct {
 	// Complete is false when inspection did not cover every input
 	// (limits, budget, decompression budget): the action then follows
 	// the policy's on_error.
-	Complete   bool       `json:"complete"`
+	Complete bool `json:"complete"`
+	// Incomplete says why (limits, budget, malformed, panic) when
+	// Complete is false.
+	Incomplete string     `json:"incomplete,omitempty"`
 	Skipped    []scanSkip `json:"skipped,omitempty"`
 	DurationNS int64      `json:"duration_ns"`
 
@@ -207,6 +210,7 @@ func scanOne(line []byte, lineID string, eng *rules.Engine, lim adapter.Limits, 
 		Rules:      matchedRules(d),
 		Matches:    make([]scanMatch, 0, len(d.Matches)),
 		Complete:   !d.Truncated,
+		Incomplete: d.Incomplete,
 		DurationNS: now().Sub(start).Nanoseconds(),
 		incomplete: d.Err != nil,
 	}

@@ -203,6 +203,28 @@ func FuzzScanLine(f *testing.F) {
 	})
 }
 
+// TestScanIncomplete: a result says when and why an inspection did not
+// cover every input, and the default decision refuses it.
+func TestScanIncomplete(t *testing.T) {
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "p.yaml")
+	if err := os.WriteFile(pol, []byte("version: 1\nmode: block\nlimits: {max_fields: 2}\ninputs:\n  - {id: sqli, detector: sqli}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := `{"id":"many","event":{"a":"1","b":"2","c":"3","d":"x' OR 1=1--"}}` + "\n"
+	var stdout, stderr bytes.Buffer
+	if code := scanCmd([]string{"--policy", pol}, strings.NewReader(in), &stdout, &stderr, stepClock()); code != exitFindings {
+		t.Fatalf("scan exit = %d, want %d (a refusal is a finding): %s", code, exitFindings, stderr.String())
+	}
+	var res scanResult
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("scan output %q: %v", stdout.String(), err)
+	}
+	if res.Complete || res.Incomplete != "limits" || !res.Blocked {
+		t.Errorf("scan = %+v, want incomplete (limits) and blocked", res)
+	}
+}
+
 // TestScanConfidenceAndSkips runs the default policy over a binary
 // upload, a support ticket quoting shell and an injection, and checks the
 // fields evaluation tools read: blocked, the matches' confidence and

@@ -19,13 +19,25 @@ const (
 	Postgres
 	// SQLite adds $name and ?NNN placeholders and [bracket] names.
 	SQLite
+	// MySQLNoBackslash is MySQL with the NO_BACKSLASH_ESCAPES SQL mode:
+	// a backslash in a string is an ordinary byte.
+	MySQLNoBackslash
+	// MSSQL is SQL Server's Transact-SQL: [bracket] names in which "]]"
+	// stands for "]", N'' strings without backslash escapes, nested
+	// block comments, @variables and #temporary table names.
+	MSSQL
 )
 
-// String returns "generic", "mysql", "postgres" or "sqlite".
+// String returns "generic", "mysql", "mysql-no-backslash-escapes",
+// "postgres", "sqlite" or "mssql": names [ParseDialect] maps back to d.
 func (d Dialect) String() string {
 	switch d {
 	case MySQL:
 		return "mysql"
+	case MySQLNoBackslash:
+		return "mysql-no-backslash-escapes"
+	case MSSQL:
+		return "mssql"
 	case Postgres:
 		return "postgres"
 	case SQLite:
@@ -36,14 +48,21 @@ func (d Dialect) String() string {
 }
 
 // ParseDialect maps a database/sql driver or dialect name to a Dialect:
-// names containing "mysql" or "maria" are MySQL; "postgres", "pgx", "pq"
-// and "pgsql" are Postgres; names containing "sqlite" are SQLite;
-// everything else is Generic. The match is case-insensitive.
+// names containing "mysql" or "maria" are MySQL (MySQLNoBackslash when
+// they also contain "no-backslash-escapes" or "no_backslash_escapes");
+// "postgres", "pgx", "pq" and "pgsql" are Postgres; names containing
+// "sqlite" are SQLite; "sqlserver", "mssql", "azuresql" and "tds" are
+// MSSQL; everything else is Generic. The match is case-insensitive.
 func ParseDialect(name string) Dialect {
 	n := strings.ToLower(name)
 	switch {
 	case strings.Contains(n, "mysql"), strings.Contains(n, "maria"):
+		if strings.Contains(n, "no-backslash-escapes") || strings.Contains(n, "no_backslash_escapes") {
+			return MySQLNoBackslash
+		}
 		return MySQL
+	case strings.Contains(n, "sqlserver"), strings.Contains(n, "mssql"), strings.Contains(n, "azuresql"), n == "tds":
+		return MSSQL
 	case strings.Contains(n, "postgres"), strings.Contains(n, "pgx"), strings.Contains(n, "pgsql"), n == "pq":
 		return Postgres
 	case strings.Contains(n, "sqlite"):
@@ -126,6 +145,25 @@ type Lexer struct {
 // NewLexer returns a lexer over s in dialect d.
 func NewLexer(s string, d Dialect) Lexer { return Lexer{s: s, d: d} }
 
+// isMySQL reports whether d is MySQL in either SQL mode.
+func (d Dialect) isMySQL() bool { return d == MySQL || d == MySQLNoBackslash }
+
+// Backslash reports whether a backslash escapes the next byte in d's
+// ordinary quoted strings (MySQL in its default SQL mode).
+func (d Dialect) Backslash() bool { return d == MySQL }
+
+// Alternate returns the other reading of d's strings and true when the
+// server's settings decide how the same text lexes and a client cannot
+// know them: MySQL's NO_BACKSLASH_ESCAPES mode may be set server-wide.
+// For MySQL it returns MySQLNoBackslash; for every other dialect (an
+// explicit MySQLNoBackslash included) it returns d and false.
+func (d Dialect) Alternate() (Dialect, bool) {
+	if d == MySQL {
+		return MySQLNoBackslash, true
+	}
+	return d, false
+}
+
 // Tokenize appends the tokens of s to dst and returns it.
 func Tokenize(dst []Token, s string, d Dialect) []Token {
 	l := NewLexer(s, d)
@@ -167,17 +205,21 @@ func (l *Lexer) scan() Kind {
 	}
 	switch {
 	case c == '-' && next == '-':
-		if d == MySQL && i+2 < len(s) && !isSpace(s[i+2]) && s[i+2] >= 0x20 {
+		if d.isMySQL() && i+2 < len(s) && !isSpace(s[i+2]) && s[i+2] >= 0x20 {
 			// "--1" is minus minus one in MySQL.
 			break
 		}
 		l.i = lineEnd(s, i)
 		return LineComment
-	case c == '#' && d == MySQL:
+	case c == '#' && d.isMySQL():
 		l.i = lineEnd(s, i)
 		return LineComment
+	case c == '#' && d == MSSQL && isIdentChar(next, d):
+		// #temp and ##global temporary tables.
+		l.i = identEnd(s, i+1, d)
+		return Identifier
 	case c == '/' && next == '*':
-		if d == MySQL && i+2 < len(s) && s[i+2] == '!' {
+		if d.isMySQL() && i+2 < len(s) && s[i+2] == '!' {
 			// An executable comment: its content is code.
 			j := i + 3
 			for j < len(s) && isDigit(s[j]) {
@@ -186,22 +228,26 @@ func (l *Lexer) scan() Kind {
 			l.i, l.inExec = j, true
 			return Unknown
 		}
-		l.i = blockCommentEnd(s, i, d == Postgres)
+		l.i = blockCommentEnd(s, i, d == Postgres || d == MSSQL)
 		return BlockComment
 	case c == '*' && next == '/' && l.inExec:
 		l.i, l.inExec = i+2, false
 		return Unknown
 	case c == '\'':
-		l.i = quotedEnd(s, i, '\'', d == MySQL)
+		l.i = quotedEnd(s, i, '\'', d.Backslash())
 		return String
 	case c == '"':
-		l.i = quotedEnd(s, i, '"', d == MySQL)
+		l.i = quotedEnd(s, i, '"', d.Backslash())
 		return DoubleQuoted
 	case c == '`':
-		if d == Postgres {
+		if d == Postgres || d == MSSQL {
 			break
 		}
 		l.i = quotedEnd(s, i, '`', false)
+		return QuotedIdentifier
+	case c == '[' && d == MSSQL:
+		// "]]" inside brackets stands for one "]".
+		l.i = quotedEnd(s, i, ']', false)
 		return QuotedIdentifier
 	case c == '[' && (d == SQLite || d == Generic):
 		if j := strings.IndexByte(s[i+1:], ']'); j >= 0 {
@@ -212,7 +258,7 @@ func (l *Lexer) scan() Kind {
 		return QuotedIdentifier
 	case isDigit(c) || (c == '.' && isDigit(next)):
 		l.i = numberEnd(s, i)
-		if d == MySQL && l.i < len(s) && isIdentChar(s[l.i], d) {
+		if d.isMySQL() && l.i < len(s) && isIdentChar(s[l.i], d) {
 			// MySQL names may start with digits: 1abc.
 			l.i = identEnd(s, l.i, d)
 			return Identifier
@@ -232,22 +278,22 @@ func (l *Lexer) scan() Kind {
 		}
 		l.i = j
 		return Placeholder
-	case c == ':' && isIdentStart(next) && d != MySQL:
+	case c == ':' && isIdentStart(next) && !d.isMySQL():
 		l.i = identEnd(s, i+1, d)
 		return Placeholder
 	case c == '@' && d != Postgres:
 		j := i + 1
-		if d == MySQL && next == '@' {
+		if (d.isMySQL() || d == MSSQL) && next == '@' {
 			j++
 		}
 		switch {
-		case j < len(s) && (s[j] == '\'' || s[j] == '"' || s[j] == '`'):
-			l.i = quotedEnd(s, j, s[j], d == MySQL)
+		case j < len(s) && d.isMySQL() && (s[j] == '\'' || s[j] == '"' || s[j] == '`'):
+			l.i = quotedEnd(s, j, s[j], d.Backslash())
 		case j < len(s) && isIdentChar(s[j], d):
 			l.i = identEnd(s, j, d)
 		}
 		if l.i > i {
-			if d == MySQL {
+			if d.isMySQL() || d == MSSQL {
 				return Variable
 			}
 			return Placeholder
@@ -288,7 +334,7 @@ func (l *Lexer) word() Kind {
 				return String
 			}
 		case 'x', 'b', 'n':
-			l.i = quotedEnd(s, i+1, '\'', d == MySQL)
+			l.i = quotedEnd(s, i+1, '\'', d.Backslash())
 			return String
 		}
 	}
@@ -469,5 +515,5 @@ func isIdentStart(c byte) bool {
 }
 
 func isIdentChar(c byte, d Dialect) bool {
-	return isIdentStart(c) || isDigit(c) || (c == '$' && d != SQLite && d != Generic)
+	return isIdentStart(c) || isDigit(c) || (c == '$' && d != SQLite && d != Generic) || (c == '@' && d == MSSQL) || (c == '#' && d == MSSQL)
 }

@@ -40,6 +40,11 @@ func TestTokenize(t *testing.T) {
 		{SQLite, "'unterminated", "string:'unterminated"},
 		{SQLite, "/* open", "block-comment:/* open"},
 		{Generic, "a;b", "identifier:a ;:; identifier:b"},
+		{MySQLNoBackslash, `'a\' OR 1 # x'`, `string:'a\' operator:OR number:1 line-comment:# x'`},
+		{MySQLNoBackslash, `"c\"d"`, `double-quoted:"c\" identifier:d double-quoted:"`},
+		{MSSQL, `[a]]b] N'x\' #t ##g @p @@rowcount`, `quoted-identifier:[a]]b] string:N'x\' identifier:#t identifier:##g variable:@p variable:@@rowcount`},
+		{MSSQL, "/* a /* b */ c */ x `y", "block-comment:/* a /* b */ c */ identifier:x unknown:` identifier:y"},
+		{MSSQL, "a -- c\nb", "identifier:a line-comment:-- c identifier:b"},
 		{Generic, "\x00\xff", "unknown:\x00 identifier:\xff"},
 	}
 	for _, tt := range tests {
@@ -52,7 +57,8 @@ func TestTokenize(t *testing.T) {
 func TestParseDialect(t *testing.T) {
 	for name, want := range map[string]Dialect{
 		"mysql": MySQL, "nrmysql": MySQL, "postgres": Postgres, "pgx": Postgres, "pgx/v5": Postgres, "pq": Postgres,
-		"sqlite": SQLite, "sqlite3": SQLite, "SQLite3": SQLite, "sqlserver": Generic, "": Generic,
+		"sqlite": SQLite, "sqlite3": SQLite, "SQLite3": SQLite, "sqlserver": MSSQL, "mssql": MSSQL, "azuresql": MSSQL,
+		"mysql-no-backslash-escapes": MySQLNoBackslash, "MySQL+NO_BACKSLASH_ESCAPES": MySQLNoBackslash, "oracle": Generic, "": Generic,
 	} {
 		if got := ParseDialect(name); got != want {
 			t.Errorf("ParseDialect(%q) = %v, want %v", name, got, want)
@@ -86,7 +92,7 @@ func FuzzTokenize(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		for d := Generic; d <= SQLite; d++ {
+		for d := Generic; d <= MSSQL; d++ {
 			toks := Tokenize(nil, s, d)
 			if len(toks) > len(s) {
 				t.Fatalf("%d tokens for %d bytes", len(toks), len(s))
