@@ -182,7 +182,7 @@ func (p *Protector) block(ctx context.Context, next lambda.Handler, payload []by
 			// record, not only those with a match: no record is lost,
 			// the platform retries the batch.
 			d := &inv.Decision
-			failClosed := d.Incomplete != "" && p.g.engine.OnErrorFor(d.Incomplete) == rules.ActionBlock
+			failClosed := d.Incomplete != "" && inv.g.engine.OnErrorFor(d.Incomplete) == rules.ActionBlock
 			if p.partialBatch && !failClosed {
 				if bad := offendingRecords(ev, &inv.Decision); bad != nil {
 					return p.partialBatchInvoke(ctx, next, payload, ev, inv, bad)

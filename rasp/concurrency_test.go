@@ -136,12 +136,12 @@ func TestInflight(t *testing.T) {
 		arrived.Wait() // every invocation is in flight now, none has returned
 		defer func() { counted.Done(); <-gate }()
 		mine, _ := FromContext(ctx)
-		got, ok := p.g.inflight.find(mine.RequestID)
+		got, ok := p.cur.Load().inflight.find(mine.RequestID)
 		if !ok || got != mine || !hasInput(got, ev.Body) {
 			return 0, fmt.Errorf("find(%s) = %v, %v", mine.RequestID, got, ok)
 		}
 		seen := 0
-		p.g.inflight.each(func(*Invocation) bool { seen++; return true })
+		p.cur.Load().inflight.each(func(*Invocation) bool { seen++; return true })
 		return seen, nil
 	}))
 	var wg sync.WaitGroup
@@ -160,7 +160,7 @@ func TestInflight(t *testing.T) {
 		}()
 	}
 	counted.Wait()
-	if c := p.g.inflight.count(); c != n {
+	if c := p.cur.Load().inflight.count(); c != n {
 		t.Errorf("count() = %d with every handler running, want %d", c, n)
 	}
 	close(gate)
@@ -169,7 +169,7 @@ func TestInflight(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if c := p.g.inflight.count(); c != 0 {
+	if c := p.cur.Load().inflight.count(); c != 0 {
 		t.Errorf("count() = %d after every invocation returned, want 0", c)
 	}
 }
@@ -196,11 +196,11 @@ func TestInflightStreamUntilClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := p.g.inflight.count(); c != 1 {
+	if c := p.cur.Load().inflight.count(); c != 1 {
 		t.Errorf("count() = %d before the stream was posted, want 1", c)
 	}
 	posted(t, r)
-	if c := p.g.inflight.count(); c != 0 {
+	if c := p.cur.Load().inflight.count(); c != 0 {
 		t.Errorf("count() = %d after the stream was closed, want 0", c)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/lambda-rasp/lambda-rasp/rasp/adapter"
 	"github.com/lambda-rasp/lambda-rasp/rasp/wire"
 	"github.com/lambda-rasp/lambda-rasp/rules"
 )
@@ -54,15 +55,25 @@ type emitter interface {
 // guard is the protection state shared by the input guard and the sink
 // guards of one wrapped function: the compiled policy, where security
 // events go, and the invocations in flight. Apart from inflight, it is
-// immutable once built.
+// immutable once built: a live policy update builds a new guard around
+// the new engine, sharing out and inflight with the old one, and each
+// invocation keeps the guard it started with, so its input inspection
+// and its sink checks see one policy.
 type guard struct {
 	engine   *rules.Engine
+	lim      adapter.Limits // the engine's, for the adapter
 	out      emitter
 	function string // AWS_LAMBDA_FUNCTION_NAME
 	// inflight is the invocations in progress through the Protector's
 	// wrapped handlers (the guard's own mutable part, safe for
-	// concurrent use).
-	inflight inflight
+	// concurrent use, shared by the guards of successive policies); nil
+	// reads as empty.
+	inflight *inflight
+}
+
+// withEngine returns a copy of g that applies e.
+func (g *guard) withEngine(e *rules.Engine) *guard {
+	return &guard{engine: e, lim: adapter.PolicyLimits(e.Limits()), out: g.out, function: g.function, inflight: g.inflight}
 }
 
 // inflight is the set of invocations in progress through one Protector:
@@ -106,6 +117,9 @@ func (f *inflight) remove(inv *Invocation) {
 // until fn returns false. fn runs under the set's read lock: it must not
 // block, nor add or remove invocations.
 func (f *inflight) each(fn func(*Invocation) bool) {
+	if f == nil {
+		return
+	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	for _, inv := range f.inv {
@@ -130,6 +144,9 @@ func (f *inflight) find(id string) (*Invocation, bool) {
 
 // count returns how many invocations are in flight.
 func (f *inflight) count() int {
+	if f == nil {
+		return 0
+	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return len(f.inv)
@@ -140,6 +157,7 @@ func (f *inflight) count() int {
 // invocation, for example for clients created during init; before it
 // exists, [Protect] and the egress guards apply only the baseline (the
 // always-denied destinations).
+// A live policy update replaces it when it is the updated Protector's.
 var processGuard atomic.Pointer[guard]
 
 // guardFor returns the guard for ctx: the invocation's when ctx comes from

@@ -287,7 +287,7 @@ func TestSQLGuardWrapped(t *testing.T) {
 	}
 	p := testProtector(t)
 	rec := &sinkRecorder{}
-	p.g.out = rec
+	p.cur.Load().out = rec
 	h := p.Wrap(lambda.NewHandler(fn))
 	call := func(search string) events.APIGatewayV2HTTPResponse {
 		t.Helper()

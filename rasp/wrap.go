@@ -29,11 +29,14 @@ const EnvSocket = wire.EnvSocket
 // responses and the reporter. Build one with [New] and wrap handlers with
 // [Protector.Wrap]; it is safe for concurrent use.
 type Protector struct {
-	g            *guard
+	// cur is the guard of the active policy; each invocation loads it
+	// once, and a live policy update stores a new one.
+	cur          atomic.Pointer[guard]
 	rep          *reporter
 	log          *zap.Logger
 	parse        func([]byte, adapter.Limits) (*adapter.Event, error)
-	lim          adapter.Limits
+	stopPoll     func()        // stops the live policy poller; nil without one
+	pollFailures func() uint64 // the poller's failed polls; nil without one
 	partialBatch bool
 	status       int
 	bodyTemplate string
@@ -55,6 +58,9 @@ type Stats struct {
 	// Dropped is the number of security events not yet delivered to the
 	// extension (socket absent or full); it resets when one gets through.
 	Dropped uint64
+	// PolicyFailures counts live policy polls that failed (fetch, parse
+	// or compile); each kept the active policy.
+	PolicyFailures uint64
 }
 
 // Stats returns the protector's counters.
@@ -64,11 +70,20 @@ func (p *Protector) Stats() Stats {
 		Blocked:        p.blocked.Load(),
 		InternalErrors: p.internalErrors.Load(),
 		Dropped:        p.rep.Dropped(),
+		PolicyFailures: p.policyFailures(),
 	}
 }
 
+// policyFailures returns the live policy poller's failed polls.
+func (p *Protector) policyFailures() uint64 {
+	if p.pollFailures == nil {
+		return 0
+	}
+	return p.pollFailures()
+}
+
 // Engine returns the protector's compiled policy.
-func (p *Protector) Engine() *rules.Engine { return p.g.engine }
+func (p *Protector) Engine() *rules.Engine { return p.cur.Load().engine }
 
 // New builds a Protector. Without [WithEngine] it loads the policy the
 // environment selects
@@ -109,14 +124,24 @@ func New(opts ...Option) (*Protector, error) {
 		status:       o.status,
 		bodyTemplate: o.bodyTemplate,
 	}
-	p.lim = adapter.PolicyLimits(eng.Limits())
-	p.g = &guard{engine: eng, out: p.rep, function: o.function}
-	processGuard.CompareAndSwap(nil, p.g)
+	g := (&guard{out: p.rep, function: o.function, inflight: &inflight{}}).withEngine(eng)
+	p.cur.Store(g)
+	processGuard.CompareAndSwap(nil, g)
+	if o.engine == nil {
+		if err := p.startPolling(o.getenv, eng); err != nil {
+			return nil, fmt.Errorf("lambda-rasp: policy: %w", err)
+		}
+	}
 	return p, nil
 }
 
-// Close releases the protector's socket. Wrapped handlers keep working.
+// Close stops the live policy poller, if any, and releases the
+// protector's socket. Wrapped handlers keep working with the policy
+// active when it was called.
 func (p *Protector) Close() error {
+	if p.stopPoll != nil {
+		p.stopPoll()
+	}
 	return p.rep.Close()
 }
 
@@ -264,10 +289,11 @@ func (h *handler) stream(ctx context.Context, ev rawEvent) (io.Reader, error) {
 // invokeBytes is Invoke for a next that returns bytes of its own.
 func (h *handler) invokeBytes(ctx context.Context, payload []byte) ([]byte, error) {
 	p := h.p
-	if p.g.engine.Mode() == rules.ModeOff {
+	g := p.cur.Load() // the one policy this invocation sees
+	if g.engine.Mode() == rules.ModeOff {
 		return h.next.Invoke(ctx, payload)
 	}
-	inv, ev := p.begin(ctx, payload)
+	inv, ev := p.begin(ctx, g, payload)
 	defer p.end(inv)
 	if !inv.Decision.Blocked() {
 		return h.next.Invoke(newContext(ctx, inv), payload)
@@ -282,11 +308,12 @@ func (h *handler) invokeBytes(ctx context.Context, payload []byte) ([]byte, erro
 // with it ([Protector.end]).
 func (h *handler) respond(ctx context.Context, payload []byte) (io.Reader, *Invocation, error) {
 	p := h.p
-	if p.g.engine.Mode() == rules.ModeOff {
+	g := p.cur.Load() // the one policy this invocation sees
+	if g.engine.Mode() == rules.ModeOff {
 		r, err := h.call(ctx, payload)
 		return r, nil, err
 	}
-	inv, ev := p.begin(ctx, payload)
+	inv, ev := p.begin(ctx, g, payload)
 	if !inv.Decision.Blocked() {
 		r, err := h.call(newContext(ctx, inv), payload)
 		return r, inv, err
@@ -315,23 +342,24 @@ func (o ownedNext) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	return ownBytes(r)
 }
 
-// begin counts and inspects an invocation and reports the decision.
-func (p *Protector) begin(ctx context.Context, payload []byte) (*Invocation, *adapter.Event) {
+// begin counts and inspects an invocation with g's policy and reports the
+// decision.
+func (p *Protector) begin(ctx context.Context, g *guard, payload []byte) (*Invocation, *adapter.Event) {
 	p.invocations.Add(1)
-	inv := &Invocation{g: p.g}
+	inv := &Invocation{g: g}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		inv.RequestID, inv.TenantID = lc.AwsRequestID, lc.TenantID
 	}
 	ev := p.inspect(ctx, payload, inv)
 	p.report(inv)
-	p.g.inflight.add(inv)
+	g.inflight.add(inv)
 	return inv, ev
 }
 
 // end takes inv (nil: none) out of the invocations in flight.
 func (p *Protector) end(inv *Invocation) {
 	if inv != nil {
-		p.g.inflight.remove(inv)
+		inv.g.inflight.remove(inv)
 	}
 }
 
@@ -346,7 +374,7 @@ func (p *Protector) inspect(ctx context.Context, payload []byte, inv *Invocation
 		}
 	}()
 	start := time.Now()
-	ev, err := p.parse(payload, p.lim)
+	ev, err := p.parse(payload, inv.g.lim)
 	if err != nil {
 		p.internalError(inv, err)
 		return nil
@@ -354,7 +382,7 @@ func (p *Protector) inspect(ctx context.Context, payload []byte, inv *Invocation
 	inv.EventSource = ev.Source
 	inv.Route = ev.Request.Route
 	inv.Inputs = ev.Request.Fields
-	inv.Decision = p.g.engine.Inspect(ctx, &ev.Request)
+	inv.Decision = inv.g.engine.Inspect(ctx, &ev.Request)
 	// The input guard's time is the adapter's plus the engine's.
 	inv.Decision.Elapsed = time.Since(start)
 	if inv.Decision.Err != nil {
@@ -368,13 +396,13 @@ func (p *Protector) inspect(ctx context.Context, payload []byte, inv *Invocation
 func (p *Protector) internalError(inv *Invocation, err error) {
 	p.internalErrors.Add(1)
 	why := incompleteReason(err)
-	inv.Decision = rules.Decision{Action: p.g.engine.OnErrorFor(why), Truncated: true, Err: err, Incomplete: why}
+	inv.Decision = rules.Decision{Action: inv.g.engine.OnErrorFor(why), Truncated: true, Err: err, Incomplete: why}
 	p.log.Warn("inspection error", zap.Error(err), zap.String("request_id", inv.RequestID), zap.String("tenant_id", inv.TenantID))
 }
 
 // report emits the inspection event and one detection per match.
 func (p *Protector) report(inv *Invocation) {
-	g, d := p.g, &inv.Decision
+	g, d := inv.g, &inv.Decision
 	ver := g.engine.Version()
 	e := wire.Event{
 		Kind:          wire.KindInspection,

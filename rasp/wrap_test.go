@@ -460,8 +460,8 @@ func TestGuardForSinkGuards(t *testing.T) {
 	if _, err := h.Invoke(lambdaCtx("r"), []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	if got != p.g {
-		t.Errorf("guardFor(handler ctx) = %p, want the wrapping Protector's guard %p", got, p.g)
+	if got != p.cur.Load() {
+		t.Errorf("guardFor(handler ctx) = %p, want the wrapping Protector's guard %p", got, p.cur.Load())
 	}
 }
 

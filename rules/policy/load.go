@@ -99,6 +99,32 @@ func load(ctx context.Context, getenv func(string) string, layerPath string, rt 
 	return p, nil
 }
 
+// ParseFetched parses data fetched from LAMBDA_RASP_POLICY_URL exactly as
+// [Load] would have: the same Origin, and LAMBDA_RASP_MODE recorded as
+// the ForcedMode. A live reload (package live) uses it, so a policy
+// polled later gets the version Load would have given it. getenv is
+// usually [os.Getenv], which a nil getenv stands for.
+func ParseFetched(getenv func(string) string, data []byte) (*Policy, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	var force *Mode
+	if s := getenv(EnvMode); s != "" {
+		m, err := ParseMode(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvMode, err)
+		}
+		force = &m
+	}
+	shown := redactURL(getenv(EnvPolicyURL))
+	p, err := Parse(shown, data)
+	if err != nil {
+		return nil, err
+	}
+	p.Origin, p.ForcedMode = "url "+shown, force
+	return p, nil
+}
+
 // fetchPolicy GETs the policy at raw, bounded in time and size.
 func fetchPolicy(ctx context.Context, raw string, rt http.RoundTripper) ([]byte, error) {
 	shown := redactURL(raw)

@@ -119,6 +119,8 @@ type runner struct {
 
 	exportMu   sync.Mutex
 	lastExport time.Time
+
+	stopPoll func() // stops the live policy poller; nil without one
 }
 
 // Run runs the extension until SHUTDOWN (nil), a failed Init (*InitError)
@@ -225,6 +227,9 @@ func (r *runner) prepare(ctx context.Context) *InitError {
 	r.m.SetPolicy(name, version, mode)
 	r.log.Info("policy loaded", zap.String("policy", name), zap.String("version", version),
 		zap.String("mode", mode), zap.String("source", pol.Origin))
+	if err := r.startPolling(pol); err != nil {
+		return &InitError{Type: ErrTypeInvalidConfig, Err: err}
+	}
 
 	if _, err := r.telemetryEnabled(); err != nil {
 		return &InitError{Type: ErrTypeInvalidConfig, Err: err}
@@ -546,6 +551,9 @@ func redact(err error) string {
 
 // close releases everything prepare and subscribe opened.
 func (r *runner) close() {
+	if r.stopPoll != nil {
+		r.stopPoll()
+	}
 	if r.otel != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		if err := r.otel.Shutdown(ctx); err != nil {

@@ -1,7 +1,10 @@
 package metrics
 
 import (
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -74,7 +77,9 @@ type EventSink interface {
 type Metrics struct {
 	reg      *prometheus.Registry
 	function string
-	rules    map[string]bool
+	rules    atomic.Pointer[map[string]bool] // replaced whole by AddRules
+	infoMu   sync.Mutex
+	info     []string // policy_info's label values
 	seclog   *zap.Logger
 	sinks    []EventSink
 
@@ -101,7 +106,6 @@ func New(function string, ruleIDs []string, securityLog *zap.Logger) *Metrics {
 	m := &Metrics{
 		reg:      prometheus.NewRegistry(),
 		function: function,
-		rules:    set(ruleIDs...),
 		seclog:   securityLog,
 		inspections: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lambda_rasp_inspections_total",
@@ -155,7 +159,24 @@ func New(function string, ruleIDs []string, securityLog *zap.Logger) *Metrics {
 	for r := range rejectReasons {
 		m.ingestErrors.WithLabelValues(r)
 	}
+	r := set(ruleIDs...)
+	m.rules.Store(&r)
 	return m
+}
+
+// AddRules allows the rule ids of a policy loaded live as label values,
+// besides those already allowed (events decided by the previous policy
+// may still arrive).
+func (m *Metrics) AddRules(ids []string) {
+	old := *m.rules.Load()
+	r := make(map[string]bool, len(old)+len(ids))
+	for id := range old {
+		r[id] = true
+	}
+	for _, id := range ids {
+		r[id] = true
+	}
+	m.rules.Store(&r)
 }
 
 // AddSink adds s to the receivers of security events. It must be called
@@ -168,10 +189,17 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // Function returns the function label value.
 func (m *Metrics) Function() string { return m.function }
 
-// SetPolicy sets lambda_rasp_policy_info for the loaded policy.
+// SetPolicy sets lambda_rasp_policy_info for the active policy, replacing
+// the previous one's series (a scrape sees one or the other, never none).
 func (m *Metrics) SetPolicy(name, version, mode string) {
-	m.policyInfo.Reset()
-	m.policyInfo.WithLabelValues(m.function, name, version, mode).Set(1)
+	m.infoMu.Lock()
+	defer m.infoMu.Unlock()
+	info := []string{m.function, name, version, mode}
+	m.policyInfo.WithLabelValues(info...).Set(1)
+	if m.info != nil && !slices.Equal(m.info, info) {
+		m.policyInfo.DeleteLabelValues(m.info...)
+	}
+	m.info = info
 }
 
 // Reject counts a datagram the ingest dropped; reason is "malformed",
@@ -239,7 +267,7 @@ func (m *Metrics) Handle(e *wire.Event) {
 
 // rule bounds a rule id to the policy's and the sink guards' ids.
 func (m *Metrics) rule(id string) string {
-	if m.rules[id] {
+	if (*m.rules.Load())[id] {
 		return id
 	}
 	return Other

@@ -279,3 +279,17 @@ func TestSecurityLog(t *testing.T) {
 		})
 	}
 }
+
+// A policy loaded live adds its rule ids to the allowed label values and
+// keeps the previous ones (events it decided may still arrive).
+func TestAddRules(t *testing.T) {
+	m := New("orders", []string{"old"}, nil)
+	m.AddRules([]string{"new"})
+	for _, tt := range []struct{ give, want string }{
+		{"old", "old"}, {"new", "new"}, {"unknown", Other},
+	} {
+		if got := m.rule(tt.give); got != tt.want {
+			t.Errorf("rule(%q) = %q, want %q", tt.give, got, tt.want)
+		}
+	}
+}
