@@ -924,6 +924,7 @@ func TestSSRFWithoutContext(t *testing.T) {
 	srv := newCountingServer(t)
 	// The policy allows the server: only the correlation refuses.
 	g, out := egressGuard(t, "block", loopbackPolicy(srv.port))
+	g.inflight = new(inflight)
 	withProcessGuard(t, g)
 	t.Setenv(envRuntimeAPI, "")
 	c := &http.Client{Transport: Transport(nil)}
