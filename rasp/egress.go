@@ -530,7 +530,7 @@ func checkRequest(req *http.Request, strict, resolve bool) (_ *egressCall, err e
 	port := portOf(u)
 	var from *Invocation
 	call.input, from = steeringInput(ctx, u, call.urlHost)
-	if _, ok := FromContext(ctx); !ok && from != nil {
+	if from != nil {
 		// Decided and reported as part of the invocation whose input
 		// chose the destination.
 		ctx = newContext(ctx, from)
@@ -629,11 +629,12 @@ func portOf(u *url.URL) uint16 {
 // init, a goroutine's context.Background()) is matched against the inputs
 // of every invocation in flight in the process — one in classic mode,
 // several on Lambda Managed Instances — and the invocation whose input
-// chose the destination is returned with it, so the refusal is reported
-// under that invocation and no other.
+// chose the destination is returned with it (nil when ctx carries the
+// invocation), so the refusal is reported under that invocation and no
+// other.
 func steeringInput(ctx context.Context, u *url.URL, host string) (*rules.Field, *Invocation) {
 	if inv, ok := FromContext(ctx); ok {
-		return steeringField(inv, u, host), inv
+		return steeringField(inv, u, host), nil // ctx already names it
 	}
 	g := processGuard.Load()
 	if g == nil {
